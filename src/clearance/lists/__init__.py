@@ -1,0 +1,1 @@
+"""List readers: one module a format, all returning :class:`~clearance.lists.base.ParsedList`."""
