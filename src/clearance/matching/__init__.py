@@ -1,0 +1,1 @@
+"""Screening: candidates from an on-disk index, feature scores, explanations."""
