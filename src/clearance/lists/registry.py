@@ -62,9 +62,7 @@ def reader(format_name: str) -> Reader:
     try:
         target = FORMATS[format_name]
     except KeyError:
-        raise ClearanceError(
-            f"unknown format {format_name!r}; known formats: {', '.join(FORMATS)}"
-        ) from None
+        raise ClearanceError(f"unknown format {format_name!r}; known formats: {', '.join(FORMATS)}") from None
     module_name, _, func = target.partition(":")
     module = importlib.import_module(module_name)
     read: Reader = getattr(module, func)

@@ -65,7 +65,9 @@ class SQLiteStore(Store):
 
     def _migrate(self) -> None:
         db = self._db
-        db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        )
         done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
         for number, script in enumerate(MIGRATIONS, start=1):
             if number in done:

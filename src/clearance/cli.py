@@ -1,0 +1,420 @@
+"""The ``clearance`` command. Commands are thin: parse, call the core, print."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from clearance.errors import ClearanceError, NotFound
+from clearance.settings import Settings
+from clearance.store import ListVersion, Store, open_store
+from clearance.store.base import property_changes
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _date(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _print_json(data: Any) -> None:
+    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
+
+
+class Context:
+    """What every command needs: the settings and, opened lazily, the store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CLEARANCE_HOME",
+    help="Folder holding the database and indexes (default: ~/.local/share/clearance).",
+)
+@click.version_option(package_name="clearance")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None) -> None:
+    """Clearance: sanctions lists, screening and decisions."""
+    ctx.obj = Context(Settings.load(home))
+
+
+# -- lists -------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def lists() -> None:
+    """Import, update and compare list versions."""
+
+
+@contextmanager
+def _progress(label: str, enabled: bool = True) -> Iterator[Any]:
+    """A progress callback ``(done, total)`` drawn on stderr when it is a terminal."""
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if not enabled:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _version_line(v: ListVersion) -> str:
+    return (
+        f"#{v.id:<4} {v.list:<12} published {v.published} ({v.published_from:<6}) "
+        f"{v.entity_count:>7} entities  imported {v.imported_at:%Y-%m-%d %H:%M}Z  {v.content_hash[:12]}"
+    )
+
+
+def _version_json(v: ListVersion) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "list": v.list,
+        "label": v.label,
+        "format": v.format,
+        "files": list(v.files),
+        "content_hash": v.content_hash,
+        "published": v.published.isoformat(),
+        "published_from": v.published_from,
+        "imported_at": v.imported_at.isoformat(),
+        "entity_count": v.entity_count,
+    }
+
+
+@lists.command("import")
+@click.argument("list_name")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "format_", help="Reader to use (default: guessed from the list name and files).")
+@click.option("--published", type=DATE, help="Publication date, when the file states none.")
+@click.option("--json", "as_json", is_flag=True, help="Print the version as JSON.")
+@pass_ctx
+def lists_import(
+    ctx: Context,
+    list_name: str,
+    paths: tuple[Path, ...],
+    format_: str | None,
+    published: datetime | None,
+    as_json: bool,
+) -> None:
+    """Import a snapshot of LIST_NAME from PATHS (files or a folder)."""
+    from clearance.lists.importer import import_list
+
+    with _progress(f"storing {list_name}", sys.stderr.isatty()) as progress:
+        result = import_list(
+            ctx.store, list_name, paths, format=format_, published=_date(published), progress=progress
+        )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        _print_json({"created": result.created, "version": _version_json(result.version)})
+        return
+    verb = "imported" if result.created else "already imported, nothing changed:"
+    click.echo(f"{verb} {_version_line(result.version)}")
+
+
+@lists.command("update")
+@click.argument("list_names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def lists_update(ctx: Context, list_names: tuple[str, ...], as_json: bool) -> None:
+    """Download the official lists (all known ones, or LIST_NAMES) and import what changed."""
+    from clearance.lists.download import update_lists
+
+    results = update_lists(ctx.store, ctx.settings, list(list_names) or None)
+    failed = False
+    rows = []
+    for r in results:
+        failed = failed or r.status == "failed"
+        rows.append(
+            {
+                "list": r.list_name,
+                "status": r.status,
+                "version": _version_json(r.version) if r.version else None,
+                "bytes": r.bytes_downloaded,
+                "message": r.message,
+            }
+        )
+    if as_json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            line = f"{row['list']:<12} {row['status']:<10}"
+            if row["version"]:
+                line += f" version #{row['version']['id']} published {row['version']['published']}"
+            if row["message"]:
+                line += f"  {row['message']}"
+            click.echo(line)
+    if failed:
+        sys.exit(1)
+
+
+@lists.command("show")
+@click.argument("list_name", required=False)
+@click.option("--as-of", type=DATE, help="Show what was active on this day.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def lists_show(ctx: Context, list_name: str | None, as_of: datetime | None, as_json: bool) -> None:
+    """The active version of each list, or every version of LIST_NAME."""
+    store = ctx.store
+    if list_name:
+        versions = store.versions(list_name)
+        if not versions:
+            raise NotFound(f"no versions of list {list_name!r}; import one with `clearance lists import`")
+        active = store.active_version(list_name, _date(as_of))
+        if as_json:
+            _print_json(
+                [{**_version_json(v), "active": active is not None and v.id == active.id} for v in versions]
+            )
+            return
+        for v in versions:
+            mark = "*" if active is not None and v.id == active.id else " "
+            click.echo(f"{mark} {_version_line(v)}")
+        return
+    actives = store.active_versions(None, _date(as_of))
+    if as_json:
+        _print_json([_version_json(v) for v in actives])
+        return
+    if not actives:
+        click.echo("no lists imported yet; try `clearance lists import` or `clearance demo`")
+    for v in actives:
+        click.echo(_version_line(v))
+
+
+def _resolve_version(store: Store, list_name: str, ref: str) -> ListVersion:
+    """A version named by its id (``12`` or ``#12``), a date (active that day) or ``latest``."""
+    ref = ref.strip()
+    version: ListVersion | None
+    if ref == "latest":
+        version = store.active_version(list_name)
+    elif ref.lstrip("#").isdigit():
+        version = store.version(int(ref.lstrip("#")))
+        if version.list != list_name:
+            raise ClearanceError(f"version #{version.id} belongs to {version.list}, not {list_name}")
+    else:
+        try:
+            day = date.fromisoformat(ref)
+        except ValueError:
+            raise ClearanceError(
+                f"version {ref!r}: give a version id (12), a date (2021-07-07) or 'latest'"
+            ) from None
+        version = store.active_version(list_name, day)
+    if version is None:
+        raise NotFound(f"list {list_name!r} has no version for {ref!r}")
+    return version
+
+
+@lists.command("diff")
+@click.argument("list_name")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=50, show_default=True, help="Entities to print per section (text mode).")
+@pass_ctx
+def lists_diff(ctx: Context, list_name: str, old: str, new: str, as_json: bool, limit: int) -> None:
+    """Entities added, removed and changed between two versions (ids, dates or 'latest')."""
+    store = ctx.store
+    diff = store.diff(_resolve_version(store, list_name, old), _resolve_version(store, list_name, new))
+    if as_json:
+        _print_json(
+            {
+                "old": _version_json(diff.old),
+                "new": _version_json(diff.new),
+                "added": diff.added,
+                "removed": diff.removed,
+                "changed": [
+                    {
+                        "entity_id": c.entity_id,
+                        "properties": {p: {"old": a, "new": b} for p, (a, b) in c.changed.items()},
+                    }
+                    for c in diff.changed
+                ],
+            }
+        )
+        return
+    click.echo(f"from {_version_line(diff.old)}")
+    click.echo(f"to   {_version_line(diff.new)}")
+    click.echo(f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed")
+    for title, ids in (("added", diff.added), ("removed", diff.removed)):
+        if ids:
+            click.echo(f"\n{title}:")
+            for entity_id in ids[:limit]:
+                version = diff.new if title == "added" else diff.old
+                entity = store.entity(entity_id, version.id)
+                click.echo(f"  {entity_id:<20} {entity.caption if entity else ''}")
+            if len(ids) > limit:
+                click.echo(f"  ... and {len(ids) - limit} more (--limit, --json)")
+    if diff.changed:
+        click.echo("\nchanged:")
+        for change in diff.changed[:limit]:
+            click.echo(f"  {change.entity_id:<20} {', '.join(change.changed)}")
+        if len(diff.changed) > limit:
+            click.echo(f"  ... and {len(diff.changed) - limit} more (--limit, --json)")
+
+
+@lists.command("history")
+@click.argument("list_name")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def lists_history(ctx: Context, list_name: str, as_json: bool) -> None:
+    """Every version of LIST_NAME with what changed from the one before."""
+    store = ctx.store
+    versions = store.versions(list_name)
+    if not versions:
+        raise NotFound(f"no versions of list {list_name!r}")
+    rows = []
+    previous: ListVersion | None = None
+    for v in versions:
+        row: dict[str, Any] = _version_json(v)
+        if previous is not None:
+            d = store.diff(previous, v)
+            row.update(added=len(d.added), removed=len(d.removed), changed=len(d.changed))
+        else:
+            row.update(added=v.entity_count, removed=0, changed=0)
+        rows.append(row)
+        previous = v
+    if as_json:
+        _print_json(rows)
+        return
+    for v, row in zip(versions, rows, strict=True):
+        click.echo(f"{_version_line(v)}  +{row['added']} -{row['removed']} ~{row['changed']}")
+
+
+# -- entities ----------------------------------------------------------------------------------------
+
+
+@cli.group()
+def entity() -> None:
+    """Look up listed entities."""
+
+
+def _entity_at(store: Store, entity_id: str, as_of: date | None) -> tuple[Any, ListVersion]:
+    list_name = entity_id.split(":", 1)[0]
+    version = store.active_version(list_name, as_of)
+    if version is None:
+        raise NotFound(f"no version of list {list_name!r} is active{f' on {as_of}' if as_of else ''}")
+    found = store.entity(entity_id, version.id)
+    if found is None:
+        raise NotFound(f"{entity_id} is not in {version.label}; `clearance entity history {entity_id}`")
+    return found, version
+
+
+def _history_json(store: Store, entity_id: str) -> dict[str, Any]:
+    history = store.entity_history(entity_id)
+    return {
+        "first_seen": _version_json(history.first_seen) if history.first_seen else None,
+        "last_seen": _version_json(history.last_seen) if history.last_seen else None,
+        "events": [{"event": e.event, "version": _version_json(e.version)} for e in history.changes],
+    }
+
+
+@entity.command("show")
+@click.argument("entity_id")
+@click.option("--as-of", type=DATE, help="As the list stood on this day.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def entity_show(ctx: Context, entity_id: str, as_of: datetime | None, as_json: bool) -> None:
+    """Show ENTITY_ID (e.g. ofac-sdn:30502) as its active list version states it."""
+    store = ctx.store
+    found, version = _entity_at(store, entity_id, _date(as_of))
+    if as_json:
+        _print_json(
+            {**found.to_dict(), "version": _version_json(version), "history": _history_json(store, entity_id)}
+        )
+        return
+    click.echo(f"{found.caption}  [{found.schema}]  {found.id}")
+    click.echo(f"from {_version_line(version)}")
+    width = max((len(p) for p in found.properties), default=0)
+    for prop, values in sorted(found.properties.items()):
+        for i, value in enumerate(values):
+            click.echo(f"  {prop if i == 0 else '':<{width}}  {value}")
+    history = store.entity_history(entity_id)
+    if history.first_seen and history.last_seen:
+        click.echo(
+            f"first seen {history.first_seen.published} (#{history.first_seen.id}), "
+            f"last seen {history.last_seen.published} (#{history.last_seen.id})"
+        )
+
+
+@entity.command("history")
+@click.argument("entity_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def entity_history(ctx: Context, entity_id: str, as_json: bool) -> None:
+    """When ENTITY_ID was added, changed and removed, version by version."""
+    store = ctx.store
+    history = store.entity_history(entity_id)
+    if not history.changes:
+        raise NotFound(f"{entity_id} is in no imported version")
+    if as_json:
+        _print_json(_history_json(store, entity_id))
+        return
+    previous: ListVersion | None = None
+    for event in history.events:
+        if event.event in ("added", "changed", "removed"):
+            line = f"{event.version.published}  {event.event:<8} {_version_line(event.version)}"
+            if event.event == "changed" and previous is not None:
+                a, b = store.entity(entity_id, previous.id), store.entity(entity_id, event.version.id)
+                if a is not None and b is not None:
+                    line += f"  ({', '.join(property_changes(a, b))})"
+            click.echo(line)
+        previous = event.version if event.event != "removed" else None
+
+
+# -- demo --------------------------------------------------------------------------------------------
+
+
+def sample_list_dir() -> Path:
+    """The small sample list shipped with the package (a few real public SDN entries)."""
+    return Path(str(resources.files("clearance") / "data" / "sample" / "ofac-sdn"))
+
+
+@cli.command()
+@pass_ctx
+def demo(ctx: Context) -> None:
+    """Import the built-in sample list and screen the names the news used for CEIEC."""
+    from clearance.lists.importer import import_list
+
+    result = import_list(ctx.store, "ofac-sdn", [sample_list_dir()], published=date(2020, 11, 30))
+    click.echo(f"{'imported' if result.created else 'present'}: {_version_line(result.version)}")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except ClearanceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
