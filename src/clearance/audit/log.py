@@ -1,0 +1,302 @@
+"""The audit log: one durable, append-only, hash-chained record per screening call.
+
+Each record says who screened what, when, against which list versions, with which matcher version and
+threshold, and what came back, so that a decision can be reproduced years later. Records are written to
+SQLite in WAL mode with ``synchronous=FULL`` and committed before the caller is answered, so an
+acknowledged request survives a crash or a power cut.
+
+Tamper evidence: record *n* stores ``hash = sha256(hash of record n-1, header, body)``. Changing,
+inserting or removing a record in the middle breaks the chain, which :meth:`AuditLog.verify` detects.
+Cutting records off the end is only detectable against a head (``seq``, ``hash``) kept elsewhere:
+:meth:`AuditLog.head` gives it, and ``verify(expected_head=...)`` checks it. There is no update or delete
+path in this module, and triggers make the database itself refuse ``UPDATE`` and ``DELETE``.
+
+:class:`AuditWriter` batches records that arrive together into one transaction (group commit): one
+``fsync`` then acknowledges many requests, which is what lets the service be durable *and* fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from clearance.errors import StoreError
+
+GENESIS = "0" * 64
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_records (
+    seq INTEGER PRIMARY KEY,
+    request_id TEXT NOT NULL UNIQUE,
+    recorded_at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    body BLOB NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_records_no_delete BEFORE DELETE ON audit_records
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+
+@dataclass(slots=True)
+class AuditRecord:
+    """A record to append. ``payload`` is plain JSON data: query, list versions, matcher, result."""
+
+    request_id: str
+    actor: str
+    action: str
+    payload: dict[str, Any]
+    recorded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="microseconds"))
+
+
+@dataclass(slots=True, frozen=True)
+class StoredRecord:
+    seq: int
+    request_id: str
+    recorded_at: str
+    actor: str
+    action: str
+    body: bytes
+    prev_hash: str
+    hash: str
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = orjson.loads(self.body)
+        return data
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """What :meth:`AuditLog.verify` found. ``ok`` is False from the first broken record on."""
+
+    ok: bool
+    records: int
+    head_seq: int
+    head_hash: str
+    problems: list[str] = field(default_factory=list)
+
+
+def record_hash(
+    prev_hash: str, seq: int, request_id: str, recorded_at: str, actor: str, action: str, body: bytes
+) -> str:
+    """The chain link: a digest of the previous record's hash, this record's header and its body."""
+    digest = hashlib.sha256()
+    digest.update(prev_hash.encode("ascii"))
+    digest.update(b"\n")
+    digest.update(orjson.dumps([seq, request_id, recorded_at, actor, action]))
+    digest.update(b"\n")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def encode_payload(payload: dict[str, Any]) -> bytes:
+    """Canonical JSON: sorted keys, so the bytes (and the hash) depend only on the content."""
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+class AuditLog:
+    """The audit log database. Safe to share between threads (calls are serialised by a lock)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self._db = _connect(self.path)
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the audit log: {exc}") from exc
+
+    def append(self, records: Sequence[AuditRecord]) -> list[int]:
+        """Append ``records`` in one durable transaction; returns their sequence numbers.
+
+        When this returns, the records are on disk. Nothing is written when it raises.
+        """
+        if not records:
+            return []
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # read the head inside the write transaction: another process may have appended
+                row = db.execute("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1").fetchone()
+                seq, prev = (row[0], row[1]) if row else (0, GENESIS)
+                rows = []
+                seqs = []
+                for rec in records:
+                    seq += 1
+                    body = encode_payload(rec.payload)
+                    digest = record_hash(
+                        prev, seq, rec.request_id, rec.recorded_at, rec.actor, rec.action, body
+                    )
+                    rows.append(
+                        (seq, rec.request_id, rec.recorded_at, rec.actor, rec.action, body, prev, digest)
+                    )
+                    seqs.append(seq)
+                    prev = digest
+                db.executemany("INSERT INTO audit_records VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return seqs
+
+    def get(self, request_id: str) -> StoredRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM audit_records WHERE request_id = ?", (request_id,)
+            ).fetchone()
+        return StoredRecord(*row) if row else None
+
+    def request_ids(self) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._db.execute("SELECT request_id FROM audit_records")}
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM audit_records").fetchone()[0])
+
+    def head(self) -> tuple[int, str]:
+        """``(seq, hash)`` of the last record (``(0, GENESIS)`` when empty): publish it to anchor the log."""
+        with self._lock:
+            row = self._db.execute("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+    def records(self, after_seq: int = 0) -> Iterator[StoredRecord]:
+        """Records after ``after_seq``, in order (read through a separate connection, in one snapshot)."""
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            db.execute("BEGIN")
+            for row in db.execute("SELECT * FROM audit_records WHERE seq > ? ORDER BY seq", (after_seq,)):
+                yield StoredRecord(*row)
+        finally:
+            db.close()
+
+    def verify(self, expected_head: tuple[int, str] | None = None) -> VerifyReport:
+        """Recompute the chain. Reports the first record whose link or content does not check out."""
+        prev, expected_seq, count = GENESIS, 1, 0
+        problems: list[str] = []
+        for rec in self.records():
+            count += 1
+            if rec.seq != expected_seq:
+                problems.append(f"record {expected_seq}: missing (next present is {rec.seq})")
+                break
+            if rec.prev_hash != prev:
+                problems.append(f"record {rec.seq}: does not link to record {rec.seq - 1}")
+                break
+            digest = record_hash(
+                prev, rec.seq, rec.request_id, rec.recorded_at, rec.actor, rec.action, rec.body
+            )
+            if digest != rec.hash:
+                problems.append(f"record {rec.seq}: content does not match its hash (altered)")
+                break
+            prev, expected_seq = rec.hash, expected_seq + 1
+        head_seq = expected_seq - 1
+        if not problems and expected_head is not None:
+            seq, digest = expected_head
+            if head_seq < seq:
+                problems.append(f"records after {head_seq} are missing: the anchored head is record {seq}")
+            elif self._hash_at(seq) != digest:
+                problems.append(f"record {seq}: hash differs from the anchored head")
+        return VerifyReport(
+            ok=not problems, records=count, head_seq=head_seq, head_hash=prev, problems=problems
+        )
+
+    def _hash_at(self, seq: int) -> str | None:
+        if seq == 0:
+            return GENESIS
+        with self._lock:
+            row = self._db.execute("SELECT hash FROM audit_records WHERE seq = ?", (seq,)).fetchone()
+        return str(row[0]) if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+Callback = Callable[[int | None, BaseException | None], None]
+_STOP = object()
+
+
+class AuditWriter:
+    """A background thread that appends records in batches (group commit).
+
+    :meth:`submit` queues a record; the callback runs on the writer thread with the record's sequence
+    number once it is durable, or with the exception that prevented it (then it was not written).
+    """
+
+    def __init__(self, log: AuditLog, max_batch: int = 1000) -> None:
+        self.log = log
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+        self.batches = 0
+        self.written = 0
+        self.on_batch: Callable[[int, float], None] | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, record: AuditRecord, callback: Callback) -> None:
+        self._queue.put((record, callback))
+
+    def stop(self) -> None:
+        """Write what is queued, then stop."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()
+
+    def _run(self) -> None:
+        import time
+
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            batch: list[tuple[AuditRecord, Callback]] = []
+            while True:
+                if item is _STOP:
+                    stopping = True
+                else:
+                    batch.append(item)
+                if len(batch) >= self.max_batch:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if not batch:
+                continue
+            started = time.perf_counter()
+            try:
+                seqs = self.log.append([rec for rec, _ in batch])
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiting request
+                for _, callback in batch:
+                    callback(None, exc)
+                continue
+            self.batches += 1
+            self.written += len(batch)
+            if self.on_batch is not None:
+                self.on_batch(len(batch), time.perf_counter() - started)
+            for (_, callback), seq in zip(batch, seqs, strict=True):
+                callback(seq, None)
