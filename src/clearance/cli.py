@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from importlib import resources
@@ -13,7 +13,9 @@ from typing import Any
 import click
 import orjson
 
+from clearance.batch import FORMATS, query_from_record
 from clearance.errors import ClearanceError, NotFound
+from clearance.matching.types import QUERY_SCHEMATA, Match
 from clearance.settings import Settings
 from clearance.store import ListVersion, Store, open_store
 from clearance.store.base import property_changes
@@ -390,12 +392,229 @@ def entity_history(ctx: Context, entity_id: str, as_json: bool) -> None:
         previous = event.version if event.event != "removed" else None
 
 
+# -- screening ---------------------------------------------------------------------------------------
+
+
+def _screened_versions(ctx: Context, lists_: Sequence[str], as_of: date | None) -> list[ListVersion]:
+    """The list versions a screening runs against, or NotFound saying what to import."""
+    versions = ctx.store.active_versions(list(lists_) or None, as_of)
+    if not versions:
+        raise NotFound(
+            "no list version to screen against"
+            + (f" among {', '.join(lists_)}" if lists_ else "")
+            + (f" on {as_of}" if as_of else "")
+            + "; import one with `clearance lists import` (or try `clearance demo`)"
+        )
+    return versions
+
+
+def _screener(ctx: Context, lists_: Sequence[str], as_of: date | None) -> Any:
+    from clearance.matching.screener import Screener
+
+    return Screener.from_store(ctx.store, ctx.settings, lists=list(lists_) or None, as_of=as_of)
+
+
+def _match_lines(rank: int, m: Match) -> list[str]:
+    """A hit as a person reads it: verdict and score, who, and why (names met, features that counted)."""
+    verdict = "MATCH" if m.match else "no match"
+    lines = [
+        f"{rank:>2}. {m.score:.3f}  {verdict:<8}  {m.entity_id}  {m.name}  [{m.schema}, {m.list_version}]",
+        f"      names: {m.explanation.query_name!r} ~ {m.explanation.matched_name!r}",
+    ]
+    if m.explanation.aligned:
+        pairs = ", ".join(f"{q}={c} {s:.2f}" if q != c else q for q, c, s in m.explanation.aligned)
+        lines.append(f"      tokens: {pairs}")
+    raised = [f for f in m.explanation.features if f.value * f.weight > 0]
+    lowered = [f for f in m.explanation.features if f.value * f.weight < 0]
+    for label, features in (("raised by", raised), ("lowered by", lowered)):
+        if features:
+            lines.append(
+                f"      {label}: " + "; ".join(f"{f.name} {f.value:.2f} ({f.description})" for f in features)
+            )
+    return lines
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option(
+    "--schema",
+    type=click.Choice(QUERY_SCHEMATA, case_sensitive=False),
+    default="Thing",
+    show_default=True,
+    help="What the party is; Thing matches anything.",
+)
+@click.option("--birth-date", help="1970, 1970-05 or 1970-05-17.")
+@click.option("--country", help="Country code or name.")
+@click.option(
+    "--id-number", "id_numbers", multiple=True, help="Passport, registration, IMO number... (repeatable)."
+)
+@click.option("--list", "lists_", multiple=True, help="Screen only against this list (repeatable).")
+@click.option("--as-of", type=DATE, help="Against the list versions active on this day.")
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Candidates per query."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Screen every query in this file (.jsonl, .csv, .parquet) instead of NAME.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where --input's results go (.jsonl, .csv, .parquet).",
+)
+@click.option(
+    "--format", "input_format", type=click.Choice(FORMATS), help="Format of --input (default: extension)."
+)
+@click.option("--output-format", type=click.Choice(FORMATS), help="Format of --output (default: extension).")
+@click.option("--workers", type=click.IntRange(1), help="Processes for --input (default: every core).")
+@click.option("--explain", is_flag=True, help="With --input: add each match's explanation (JSON lines only).")
+@pass_ctx
+def screen(
+    ctx: Context,
+    name: str | None,
+    schema: str,
+    birth_date: str | None,
+    country: str | None,
+    id_numbers: tuple[str, ...],
+    lists_: tuple[str, ...],
+    as_of: datetime | None,
+    limit: int,
+    as_json: bool,
+    input_path: Path | None,
+    output_path: Path | None,
+    input_format: str | None,
+    output_format: str | None,
+    workers: int | None,
+    explain: bool,
+) -> None:
+    """Screen NAME (or every query in --input) against the active list versions.
+
+    Exit status 0 when screening ran (whether or not anything matched); with --input, 1 when some queries
+    could not be screened (their result lines say why); 2 on a usage or data error.
+    """
+    if input_path is not None:
+        if name is not None or output_path is None:
+            raise click.UsageError("--input screens a file: give --output and no NAME")
+        _screen_file(
+            ctx,
+            input_path,
+            output_path,
+            input_format,
+            output_format,
+            workers,
+            limit,
+            explain,
+            lists_,
+            _date(as_of),
+        )
+        return
+    if name is None:
+        raise click.UsageError("give a NAME to screen, or --input FILE --output FILE")
+    query = query_from_record(
+        {
+            "name": name,
+            "schema": schema,
+            "birth_date": birth_date,
+            "country": country,
+            "id_numbers": list(id_numbers),
+        }
+    )
+    from clearance.matching import MATCHER_VERSION
+
+    versions = _screened_versions(ctx, lists_, _date(as_of))
+    screener = _screener(ctx, lists_, _date(as_of))
+    matches = screener.screen(query, limit=limit)
+    if as_json:
+        _print_json(
+            {
+                "query": {
+                    "name": query.name,
+                    "schema": query.schema,
+                    "birth_date": query.birth_date,
+                    "country": query.country,
+                    "id_numbers": query.id_numbers,
+                },
+                "threshold": screener.threshold,
+                "matcher": MATCHER_VERSION,
+                "versions": [v.label for v in versions],
+                "matches": [m.to_dict() for m in matches],
+            }
+        )
+        return
+    click.echo(
+        f"{query.name!r} [{query.schema}] against {', '.join(v.label for v in versions)}"
+        f" (threshold {screener.threshold:.2f})"
+    )
+    if not matches:
+        click.echo("no candidates")
+    for rank, m in enumerate(matches, start=1):
+        for line in _match_lines(rank, m):
+            click.echo(line)
+    if matches and not any(m.match for m in matches):
+        click.echo(f"no match at threshold {screener.threshold:.2f}")
+
+
+def _screen_file(
+    ctx: Context,
+    input_path: Path,
+    output_path: Path,
+    input_format: str | None,
+    output_format: str | None,
+    workers: int | None,
+    limit: int,
+    explain: bool,
+    lists_: Sequence[str],
+    as_of: date | None,
+) -> None:
+    from clearance.batch import ScreenerSpec, screen_file
+
+    _screened_versions(ctx, lists_, as_of)
+    spec = ScreenerSpec(ctx.settings.home, tuple(lists_) or None, as_of)
+    with _progress("screening", sys.stderr.isatty()) as progress:
+        report = screen_file(
+            input_path,
+            output_path,
+            spec,
+            input_format=input_format,
+            output_format=output_format,
+            workers=workers,
+            limit=limit,
+            explain=explain,
+            progress=progress,
+        )
+    click.echo(
+        f"screened {report.queries} queries in {report.seconds:.1f} s ({report.per_second:,.0f}/s,"
+        f" {report.workers} worker{'s' if report.workers != 1 else ''}): {report.matched} with a match,"
+        f" {report.failed} failed; results in {output_path}",
+        err=True,
+    )
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    if report.failed > len(report.errors):
+        click.echo(f"  ... and {report.failed - len(report.errors)} more (see the 'error' field)", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
 # -- demo --------------------------------------------------------------------------------------------
 
 
 def sample_list_dir() -> Path:
     """The small sample list shipped with the package (a few real public SDN entries)."""
     return Path(str(resources.files("clearance") / "data" / "sample" / "ofac-sdn"))
+
+
+#: How the news of 30 November 2020 named CEIEC (OFAC lists it as ofac-sdn:30502).
+DEMO_NAMES = (
+    "China National Electronics Import & Export Corporation",
+    "China Electronics Import-Export Company",
+    "China Electronics Import-Export Co.",
+    "CEIEC",
+)
 
 
 @cli.command()
@@ -406,6 +625,18 @@ def demo(ctx: Context) -> None:
 
     result = import_list(ctx.store, "ofac-sdn", [sample_list_dir()], published=date(2020, 11, 30))
     click.echo(f"{'imported' if result.created else 'present'}: {_version_line(result.version)}")
+    screener = _screener(ctx, ["ofac-sdn"], result.version.published)
+    click.echo(f"screening the names the press used for CEIEC (threshold {screener.threshold:.2f}):")
+    for name in DEMO_NAMES:
+        matches = screener.screen(query_from_record({"name": name}), limit=1)
+        if not matches:
+            click.echo(f"  {name!r}: no candidates")
+            continue
+        m = matches[0]
+        verdict = "MATCH" if m.match else "no match"
+        click.echo(
+            f"  {name!r}\n      -> {m.score:.3f} {verdict:<8} {m.entity_id}  {m.name}  [{m.list_version}]"
+        )
 
 
 def main() -> None:
