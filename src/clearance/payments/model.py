@@ -165,7 +165,12 @@ class FreeText:
     transaction: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "path": self.path, "text": self.text, "transaction": self.transaction}
+        return {
+            "kind": self.kind.value,
+            "path": self.path,
+            "text": self.text,
+            "transaction": self.transaction,
+        }
 
 
 @dataclass(slots=True)
