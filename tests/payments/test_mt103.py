@@ -39,7 +39,7 @@ def test_mt103_option_f_structured_parties_and_iban() -> None:
     assert ordering.town == "CHICAGO IL 60606"
     beneficiary = payment.parties_in(PartyRole.BENEFICIARY)[0]
     assert beneficiary.iban == "DE89370400440532013000" and beneficiary.countries == ["DE"]
-    assert payment.amount == Decimal("10000")
+    assert payment.amount == Decimal(10000)
 
 
 def _reject(data: bytes) -> ParseError:
