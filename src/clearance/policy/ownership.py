@@ -180,14 +180,26 @@ def _percentage(value: Any, path: str, line: int | None, field_name: str) -> flo
     return number
 
 
-def _day(value: Any, path: str, line: int | None, field_name: str) -> date | None:
+def _day(value: Any, path: str, line: int | None, field_name: str, *, end: bool = False) -> date | None:
+    """A date from ``YYYY-MM-DD`` (or a FollowTheMoney partial date ``YYYY`` / ``YYYY-MM``: its first
+    day for a start, its last day for an end)."""
     text = str(value or "").strip()
     if not text:
         return None
     try:
+        if len(text) == 4 and text.isdigit():
+            return date(int(text), 12, 31) if end else date(int(text), 1, 1)
+        if len(text) == 7 and text[4] == "-":
+            year, month = int(text[:4]), int(text[5:])
+            if not end:
+                return date(year, month, 1)
+            following = date(year + month // 12, month % 12 + 1, 1)
+            return date.fromordinal(following.toordinal() - 1)
         return date.fromisoformat(text[:10])
     except ValueError:
-        raise ParseError(f"date {text!r} is not YYYY-MM-DD", path=path, line=line, field=field_name) from None
+        raise ParseError(
+            f"date {text!r} is not YYYY-MM-DD (or YYYY, YYYY-MM)", path=path, line=line, field=field_name
+        ) from None
 
 
 def read_csv(text: str, path: str = "<csv>") -> list[OwnershipLink]:
@@ -215,7 +227,7 @@ def read_csv(text: str, path: str = "<csv>") -> list[OwnershipLink]:
                 asset=row["asset"],
                 percentage=_percentage(row.get("percentage"), path, line, "percentage"),
                 start=_day(row.get("start_date"), path, line, "start_date"),
-                end=_day(row.get("end_date"), path, line, "end_date"),
+                end=_day(row.get("end_date"), path, line, "end_date", end=True),
                 source=row.get("source") or None,
                 owner_name=row.get("owner_name") or None,
                 asset_name=row.get("asset_name") or None,
@@ -259,7 +271,7 @@ def read_ftm(text: str, path: str = "<ftm>") -> list[OwnershipLink]:
                 asset=str(asset),
                 percentage=_percentage(share, path, number, "percentage"),
                 start=_day(first("startDate"), path, number, "startDate"),
-                end=_day(first("endDate"), path, number, "endDate"),
+                end=_day(first("endDate"), path, number, "endDate", end=True),
                 source=str(first("sourceUrl") or first("publisher") or data.get("id") or "") or None,
             )
         )
