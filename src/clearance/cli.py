@@ -640,6 +640,138 @@ def demo(ctx: Context) -> None:
         )
 
 
+# -- HTTP service: serve, keys, audit ----------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port (0: any free port).")
+@click.option("--no-auth", is_flag=True, help="Serve without API keys (only on a loopback --host).")
+@click.option("--list", "lists_", multiple=True, help="Serve only this list (repeatable; default: all).")
+@click.option("--max-batch", default=1000, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--max-body", default=4 * 1024 * 1024, show_default=True, type=click.IntRange(1024), help="Bytes."
+)
+@click.option("--rate-limit", default=5000.0, show_default=True, help="Queries a second per key.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds a screening request may take.")
+@click.option(
+    "--reload-interval", default=60.0, show_default=True, help="Seconds between checks for new lists."
+)
+@click.option("--port-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the port here.")
+@click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
+@pass_ctx
+def serve(
+    ctx: Context,
+    host: str,
+    port: int,
+    no_auth: bool,
+    lists_: tuple[str, ...],
+    max_batch: int,
+    max_body: int,
+    rate_limit: float,
+    timeout: float,
+    reload_interval: float,
+    port_file: Path | None,
+    log_level: str,
+) -> None:
+    """Serve the HTTP screening API (OpenAPI document at /openapi.json, docs at /docs)."""
+    from clearance.api.server import run
+    from clearance.api.service import ServiceConfig
+
+    config = ServiceConfig(
+        auth=not no_auth,
+        max_batch=max_batch,
+        max_body_bytes=max_body,
+        rate_limit=rate_limit,
+        timeout=timeout,
+        reload_interval=reload_interval,
+        lists=lists_ or None,
+    )
+    run(ctx.settings, host=host, port=port, port_file=port_file, log_level=log_level, config=config)
+
+
+@cli.group()
+def keys() -> None:
+    """API keys for `clearance serve` (stored only as hashes)."""
+
+
+def _key_stores(ctx: Context) -> Any:
+    from clearance.audit import KeyStore, keys_path
+
+    return KeyStore(keys_path(ctx.settings))
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option(
+    "--role", type=click.Choice(["screen", "analyst", "admin"]), default="screen", show_default=True
+)
+@pass_ctx
+def keys_create(ctx: Context, name: str, role: str) -> None:
+    """Create a key for NAME (who or what uses it); prints the key once."""
+    key, token = _key_stores(ctx).create(name, role)
+    click.echo(f"created key {key.id} ({key.role}) for {key.name}; it is shown only now:", err=True)
+    click.echo(token)
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def keys_list(ctx: Context, as_json: bool) -> None:
+    """Every key: id, role, name, created, revoked."""
+    rows = _key_stores(ctx).list()
+    if as_json:
+        _print_json(
+            [
+                {
+                    "id": k.id,
+                    "name": k.name,
+                    "role": k.role,
+                    "created_at": k.created_at,
+                    "revoked_at": k.revoked_at,
+                }
+                for k in rows
+            ]
+        )
+        return
+    for k in rows:
+        state = f"revoked {k.revoked_at}" if k.revoked_at else "active"
+        click.echo(f"{k.id}  {k.role:<8} {state:<30} created {k.created_at}  {k.name}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@pass_ctx
+def keys_revoke(ctx: Context, key_id: str) -> None:
+    """Revoke KEY_ID; a running server refuses it from its next request."""
+    key = _key_stores(ctx).revoke(key_id)
+    click.echo(f"revoked {key.id} ({key.role}) {key.name}")
+
+
+@cli.group()
+def audit() -> None:
+    """The audit log of screening calls."""
+
+
+@audit.command("verify")
+@click.option("--head", help="An anchored head SEQ:HASH to check the log has not been cut short.")
+@pass_ctx
+def audit_verify(ctx: Context, head: str | None) -> None:
+    """Recompute the hash chain; exit 1 if any record was altered, inserted or removed."""
+    from clearance.audit import AuditLog, audit_path
+
+    expected = None
+    if head:
+        seq, _, digest = head.partition(":")
+        expected = (int(seq), digest)
+    report = AuditLog(audit_path(ctx.settings)).verify(expected)
+    click.echo(f"{report.records} records, head {report.head_seq}:{report.head_hash}")
+    for problem in report.problems:
+        click.echo(f"TAMPERED: {problem}")
+    if not report.ok:
+        sys.exit(1)
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

@@ -290,9 +290,19 @@ class AuditWriter:
             started = time.perf_counter()
             try:
                 seqs = self.log.append([rec for rec, _ in batch])
-            except BaseException as exc:  # noqa: BLE001 - handed to every waiting request
-                for _, callback in batch:
-                    callback(None, exc)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting requests
+                if len(batch) == 1:
+                    batch[0][1](None, exc)
+                    continue
+                # one bad record must not fail the others: write them one by one
+                for rec, callback in batch:
+                    try:
+                        (seq,) = self.log.append([rec])
+                    except BaseException as one_exc:  # noqa: BLE001
+                        callback(None, one_exc)
+                    else:
+                        self.written += 1
+                        callback(seq, None)
                 continue
             self.batches += 1
             self.written += len(batch)

@@ -1,0 +1,57 @@
+"""The FastAPI application: routers, problem handlers, metrics and body-size middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from clearance.api import entities, lists, match, ops, problems, screen
+from clearance.api.match import EntityCache, ftm_model
+from clearance.api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
+from clearance.api.service import Service
+
+DESCRIPTION = """\
+Sanctions screening over versioned lists, with every screening call recorded in a tamper-evident
+audit log before it is answered.
+
+Authenticate with `Authorization: ApiKey <key>` (keys: `clearance keys create NAME --role screen|analyst|admin`).
+Errors are RFC 9457 problem documents (`application/problem+json`) naming the field at fault.
+"""
+
+
+def create_app(service: Service) -> FastAPI:
+    """The ASGI app for ``service``. The service is started and stopped with the app's lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ftm_model()  # load FollowTheMoney's model now, not on the first /match request
+        service.start()
+        assert service.writer is not None
+        service.writer.on_batch = metrics.audit_batch_done
+        service.on_swap.append(lambda _loaded: metrics.reloads.inc())
+        try:
+            yield
+        finally:
+            service.stop()
+
+    app = FastAPI(
+        title="Clearance",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url="/redoc",
+        lifespan=lifespan,
+    )
+    metrics = Metrics(service)
+    app.state.service = service
+    app.state.metrics = metrics
+    app.state.entity_cache = EntityCache()
+    problems.install(app)
+    for module in (screen, match, entities, lists, ops):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=service.config.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

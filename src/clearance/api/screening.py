@@ -1,0 +1,106 @@
+"""What both screening endpoints share: pick the screener, run the queries, rate-limit, record."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from clearance.api.auth import Caller
+from clearance.api.problems import Problem, field_error
+from clearance.api.service import Loaded, Service
+from clearance.errors import ClearanceError, QueryError
+from clearance.matching.types import Match, Query
+
+#: Batches up to this size are screened on the event loop; larger ones on a worker thread.
+INLINE_QUERIES = 4
+
+
+class JSONBytes(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def check_rate(service: Service, caller: Caller, cost: int) -> None:
+    wait = service.limiter.take(caller.key_id or caller.actor, cost)
+    if wait > 0:
+        raise Problem(
+            429,
+            f"rate limit of {service.config.rate_limit:g} queries a second for this key exceeded; "
+            f"retry in {wait:.2f} s",
+            slug="rate-limited",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+
+
+async def loaded_for(service: Service, as_of: date | None, lists: Sequence[str] | None) -> Loaded:
+    """The screener to use, or a 503 (not loaded yet) problem."""
+    if service.current is None:
+        why = service.load_error or "the screening index is still loading"
+        raise Problem(503, f"not ready: {why}", slug="not-ready", headers={"Retry-After": "5"})
+    loaded = service.loaded_for(as_of, lists)
+    if loaded is None:
+        loaded = await asyncio.to_thread(service.build_alternate, as_of, lists)
+    return loaded
+
+
+def _screen_all(loaded: Loaded, queries: Sequence[Query], limit: int, deadline: float) -> list[list[Match]]:
+    screener = loaded.screener
+    out = []
+    for i, query in enumerate(queries):
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        try:
+            out.append(screener.screen(query, limit=limit))
+        except QueryError as exc:
+            where: list[str | int] = ["queries", i, "name"] if len(queries) > 1 else ["name"]
+            raise Problem(
+                422,
+                f"{'query ' + str(i) + ': ' if len(queries) > 1 else ''}{exc}",
+                slug="invalid-query",
+                errors=[field_error(where, str(exc))],
+            ) from exc
+    return out
+
+
+async def run_queries(
+    service: Service, loaded: Loaded, queries: Sequence[Query], limit: int
+) -> list[list[Match]]:
+    timeout = service.config.timeout
+    deadline = time.monotonic() + timeout
+    try:
+        if len(queries) <= INLINE_QUERIES:
+            return _screen_all(loaded, queries, limit, deadline)
+        return await asyncio.to_thread(_screen_all, loaded, queries, limit, deadline)
+    except TimeoutError:
+        raise Problem(
+            503,
+            f"screening took longer than {timeout:g} s; send fewer queries per request",
+            slug="timeout",
+            headers={"Retry-After": "1"},
+        ) from None
+    except ClearanceError:
+        raise
+    except ValueError as exc:  # the matcher refused a query it cannot use
+        raise Problem(422, f"query not usable: {exc}", slug="invalid-query") from exc
+
+
+async def record(service: Service, caller: Caller, action: str, payload: dict[str, Any]) -> tuple[str, int]:
+    """Durably record the call; a 503 when the audit log cannot be written (the result is withheld)."""
+    try:
+        return await service.record(caller.actor, action, payload)
+    except Exception as exc:
+        raise Problem(
+            503,
+            f"the audit log could not record this screening ({type(exc).__name__}); nothing was returned, "
+            "retry later",
+            slug="audit-unavailable",
+        ) from exc
