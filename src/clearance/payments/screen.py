@@ -1,0 +1,512 @@
+"""Screen a payment message: every party, agent, identifier, country and free-text item, then decide.
+
+:class:`PaymentScreener` is the core the CLI (``clearance payments screen``) and the HTTP endpoint call:
+
+1. :func:`parse_message` reads pacs.008, pain.001 or MT103 bytes; a message it cannot read completely
+   is *rejected* (outcome REJECT, ``malformed``) with the reason and the element at fault, never passed.
+2. Each :class:`~clearance.payments.model.Party` is screened by name with the matcher
+   (:class:`~clearance.matching.screener.Screener`; agents as organisations) and by identifier
+   *exactly*: a BIC against listed SWIFT/BIC codes (a listed 8-character BIC covers every branch), an
+   IBAN, LEI or IMO number against the same identifiers on listed entities.
+3. Each free-text item (remittance information, instructions for agents, MT103 fields 70/72/77B,
+   unknown elements) is scanned for listed names written out in full (normalised token sequences) and
+   for identifiers (valid IBAN, BIC, IMO) written inside it.
+4. The policy layer (:func:`clearance.policy.decide.decide_party`) judges each party with its matches
+   and its countries (address, BIC and IBAN countries), for a ``payment`` transaction, and
+   :func:`~clearance.policy.decide.combine` folds the parties into the message decision: BLOCK (a
+   blocked person has an interest), REJECT (prohibited, no blocked interest), HOLD (review), AUTHORIZED
+   (a license applies) or PASS.
+
+A listed name or identifier found only in *free text* shows that a listed person is mentioned, not that
+it has an interest in the funds: such a hit HOLDs the message for an analyst (its reasons say what the
+party outcome would have been) rather than blocking it outright.
+
+:func:`record` writes the consequences to the :class:`~clearance.ledger.Ledger`: one ``block`` entry per
+blocked transaction, one ``reject`` entry per rejected one, and malformed messages with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from clearance.errors import ParseError, QueryError
+from clearance.ledger import Ledger, LedgerEntry
+from clearance.matching.types import Explanation, FeatureScore, Match, Query
+from clearance.model import Entity
+from clearance.payments import ids
+from clearance.payments.iso20022 import detect_iso20022, parse_iso20022
+from clearance.payments.model import FreeText, Party, Payment
+from clearance.payments.mt103 import detect_mt103, parse_mt103
+from clearance.policy.decide import PolicyContext, combine, decide_party
+from clearance.policy.types import (
+    MessageDecision,
+    MessageOutcome,
+    Outcome,
+    PartyDecision,
+    Reason,
+    Subject,
+)
+from clearance.policy.types import Transaction as PolicyTransaction
+from clearance.store.base import Store
+from clearance.text.normalise import normalise_name
+
+#: Properties of listed entities holding identifiers matched exactly, and the kind each holds.
+IDENTIFIER_PROPERTIES: dict[str, str] = {
+    "swiftBic": "bic",
+    "leiCode": "lei",
+    "imoNumber": "imo",
+    "iban": "iban",
+    "idNumber": "any",
+    "registrationNumber": "any",
+}
+#: Listed names of a single token shorter than this are not looked for in free text (too ambiguous).
+MIN_SINGLE_TOKEN_NAME = 4
+#: Matches asked of the name screener per party.
+MATCH_LIMIT = 5
+
+
+class NameScreener(Protocol):
+    """What payment screening needs of the matcher (``clearance.matching.screener.Screener``)."""
+
+    def screen(self, query: Query, limit: int = ...) -> list[Match]: ...
+
+
+@dataclass(slots=True, frozen=True)
+class ListedRef:
+    entity_id: str
+    caption: str
+    schema: str
+    list_version: str
+    prop: str
+    value: str
+
+
+class ListedIdentifiers:
+    """Exact lookups over listed entities: identifiers (BIC, IBAN, LEI, IMO) and full names in text."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[str, str], list[ListedRef]] = {}
+        self.phrases: dict[str, list[tuple[tuple[str, ...], ListedRef]]] = {}
+        self.max_phrase = 0
+
+    @classmethod
+    def from_entities(cls, pairs: Iterable[tuple[Entity, str]]) -> ListedIdentifiers:
+        """From ``(entity, list version label)`` pairs."""
+        out = cls()
+        for entity, label in pairs:
+            out.add(entity, label)
+        return out
+
+    @classmethod
+    def from_store(cls, store: Store, lists: Sequence[str] | None = None) -> ListedIdentifiers:
+        """Over every version of ``lists`` (all lists): the policy layer decides which was in force."""
+        pairs = (
+            (entity, version.label)
+            for name in (lists if lists is not None else store.lists())
+            for version in store.versions(name)
+            for entity in store.entities(version.id)
+        )
+        return cls.from_entities(pairs)
+
+    def add(self, entity: Entity, label: str) -> None:
+        for prop, kind in IDENTIFIER_PROPERTIES.items():
+            for value in entity.get(prop):
+                for key in _identifier_keys(kind, value):
+                    ref = ListedRef(entity.id, entity.caption, entity.schema, label, prop, value)
+                    refs = self.ids.setdefault(key, [])
+                    if all(r.entity_id != ref.entity_id for r in refs):
+                        refs.append(ref)
+        for prop in ("name", "alias", "previousName", "weakAlias"):
+            for name in entity.get(prop):
+                tokens = tuple(normalise_name(name).split())
+                if not tokens:
+                    continue
+                if len(tokens) == 1 and (prop == "weakAlias" or len(tokens[0]) < MIN_SINGLE_TOKEN_NAME):
+                    continue
+                ref = ListedRef(entity.id, entity.caption, entity.schema, label, prop, name)
+                bucket = self.phrases.setdefault(tokens[0], [])
+                if not any(t == tokens and r.entity_id == ref.entity_id for t, r in bucket):
+                    bucket.append((tokens, ref))
+                self.max_phrase = max(self.max_phrase, len(tokens))
+
+    def by_identifier(self, kind: str, value: str) -> list[tuple[ListedRef, str]]:
+        """Listed entities holding ``value`` (of ``kind``: bic, iban, lei, imo), with how it matched."""
+        out: list[tuple[ListedRef, str]] = []
+        code = ids.compact(value)
+        keys: list[tuple[tuple[str, str], str]] = []
+        if kind == "bic":
+            keys.append((("bic", code), f"BIC {code} is listed"))
+            if len(code) == 11:
+                keys.append((("bic", code[:8]), f"BIC {code} is a branch of the listed BIC {code[:8]}"))
+        elif kind == "imo":
+            keys.append((("imo", ids.imo_compact(value)), f"IMO {value} is listed"))
+        else:
+            keys.append(((kind, code), f"{kind.upper()} {code} is listed"))
+        seen: set[str] = set()
+        for key, how in keys:
+            for ref in self.ids.get(key, []):
+                if ref.entity_id not in seen:
+                    seen.add(ref.entity_id)
+                    out.append((ref, how))
+        return out
+
+    def names_in(self, text: str) -> list[tuple[ListedRef, str]]:
+        """Listed names written out in ``text`` (whole normalised tokens), with the words found."""
+        tokens = normalise_name(text).split()
+        out: list[tuple[ListedRef, str]] = []
+        seen: set[str] = set()
+        for i, token in enumerate(tokens):
+            for phrase, ref in self.phrases.get(token, ()):
+                if tuple(tokens[i : i + len(phrase)]) == phrase and ref.entity_id not in seen:
+                    seen.add(ref.entity_id)
+                    out.append((ref, " ".join(phrase)))
+        return out
+
+
+def _identifier_keys(kind: str, value: str) -> list[tuple[str, str]]:
+    """The lookup keys a listed identifier value is filed under (only well-formed ones)."""
+    code = ids.compact(value)
+    keys: list[tuple[str, str]] = []
+    # an id number of another kind is taken for a BIC only when it has a BIC's location digits or XXX
+    bic_like = kind == "bic" or any(c.isdigit() for c in code[6:]) or code.endswith("XXX")
+    if kind in ("bic", "any") and bic_like and ids.bic_problem(code) is None:
+        keys.append(("bic", code[:8] if code.endswith("XXX") and len(code) == 11 else code))
+    if kind in ("iban", "any") and ids.iban_problem(code) is None:
+        keys.append(("iban", code))
+    if kind in ("lei", "any") and len(code) == 20 and ids.lei_problem(code) is None:
+        keys.append(("lei", code))
+    if kind in ("imo", "any") and ids.imo_problem(value) is None:
+        keys.append(("imo", ids.imo_compact(value)))
+    return keys
+
+
+def _id_match(ref: ListedRef, query_value: str, how: str) -> Match:
+    feature = FeatureScore("identifier_exact", 1.0, 1.0, how)
+    return Match(
+        entity_id=ref.entity_id,
+        score=1.0,
+        match=True,
+        name=ref.caption,
+        schema=ref.schema,
+        list_version=ref.list_version,
+        explanation=Explanation(query_value, ref.value, [], [feature]),
+    )
+
+
+def _text_match(ref: ListedRef, text: str, words: str) -> Match:
+    feature = FeatureScore(
+        "name_in_free_text", 1.0, 1.0, f"the listed {ref.prop} {ref.value!r} is written in the text"
+    )
+    return Match(
+        entity_id=ref.entity_id,
+        score=1.0,
+        match=True,
+        name=ref.caption,
+        schema=ref.schema,
+        list_version=ref.list_version,
+        explanation=Explanation(text, ref.value, [(words, words, 1.0)], [feature]),
+    )
+
+
+# -- results -----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Rejection:
+    """Why a message was refused unread: the reason and the element (``field``) and line at fault."""
+
+    reason: str
+    field: str | None = None
+    line: int | None = None
+    source: str | None = None
+
+    @classmethod
+    def of(cls, error: ParseError) -> Rejection:
+        return cls(reason=error.reason, field=error.field, line=error.line, source=error.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "field": self.field, "line": self.line, "source": self.source}
+
+
+@dataclass(slots=True)
+class PaymentDecision:
+    """The decision on one message: its outcome, the parsed payment and the policy's reasons.
+
+    ``malformed`` is set (and ``payment`` is ``None``) when the message was refused unread.
+    """
+
+    outcome: MessageOutcome
+    as_of: datetime
+    payment: Payment | None = None
+    decision: MessageDecision | None = None
+    malformed: Rejection | None = None
+    raw: bytes = b""
+    party_of: dict[int, Party] = field(default_factory=dict)  # id(PartyDecision) -> party screened
+
+    @property
+    def reasons(self) -> list[Reason]:
+        return self.decision.reasons if self.decision else []
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "outcome": self.outcome.value,
+            "as_of": self.as_of.isoformat(),
+            "message_id": self.payment.message_id if self.payment else None,
+            "kind": self.payment.kind.value if self.payment else None,
+            "source": self.payment.source
+            if self.payment
+            else (self.malformed.source if self.malformed else None),
+        }
+        if self.malformed is not None:
+            data["malformed"] = self.malformed.to_dict()
+            data["reasons"] = [
+                {
+                    "code": "malformed",
+                    "outcome": "REJECT",
+                    "message": self.malformed.reason,
+                    "party": self.malformed.field,
+                }
+            ]
+            return data
+        assert self.payment is not None and self.decision is not None
+        data["amount"] = str(self.payment.amount)
+        data["currency"] = self.payment.currency
+        data["reasons"] = [r.to_dict() for r in self.decision.reasons]
+        data["parties"] = [d.to_dict() for d in self.decision.parties]
+        data["payment"] = self.payment.to_dict()
+        return data
+
+
+# -- parsing -----------------------------------------------------------------------------------------
+
+
+def parse_message(data: bytes, *, source: str | None = None) -> Payment:
+    """pacs.008 / pain.001 XML or MT103, recognised from the first bytes."""
+    if detect_mt103(data):
+        return parse_mt103(data, source=source)
+    if detect_iso20022(data):
+        return parse_iso20022(data, source=source)
+    raise ParseError(
+        "not a payment message: expected ISO 20022 XML (pacs.008, pain.001) or an MT103 starting '{1:'",
+        path=source,
+    )
+
+
+# -- screening ---------------------------------------------------------------------------------------
+
+
+class PaymentScreener:
+    """Screens payments with a name screener, exact identifier lookups and the policy layer."""
+
+    def __init__(self, screener: NameScreener, context: PolicyContext, listed: ListedIdentifiers) -> None:
+        self.screener = screener
+        self.context = context
+        self.listed = listed
+
+    @classmethod
+    def from_store(cls, store: Store, settings: Any) -> PaymentScreener:
+        """Over every list in ``store`` with the policy tables in ``settings.database_path``."""
+        from clearance.matching.screener import Screener
+
+        return cls(
+            Screener.from_store(store, settings),
+            PolicyContext.open(store, settings.database_path),
+            ListedIdentifiers.from_store(store),
+        )
+
+    def screen_bytes(
+        self, data: bytes, *, source: str | None = None, as_of: datetime | None = None
+    ) -> PaymentDecision:
+        """Parse and screen one message; a malformed one comes back REJECT with the element at fault."""
+        at = as_of or datetime.now()
+        try:
+            payment = parse_message(data, source=source)
+            return self.screen(payment, as_of=at)
+        except ParseError as exc:
+            return PaymentDecision(
+                outcome=MessageOutcome.REJECT, as_of=at, malformed=Rejection.of(exc), raw=data
+            )
+
+    def screen(self, payment: Payment, *, as_of: datetime | None = None) -> PaymentDecision:
+        """Decide ``payment`` at ``as_of`` (default: now; naive times are US Eastern)."""
+        at = as_of or datetime.now()
+        tx = PolicyTransaction(type="payment")
+        decisions: list[PartyDecision] = []
+        party_of: dict[int, Party] = {}
+        cache: dict[tuple[str, str, str | None], list[Match]] = {}
+        for party in payment.parties:
+            matches = self._party_matches(party, cache)
+            subject = Subject(
+                name=party.name or party.bic or party.iban or party.account or party.lei or party.path,
+                countries=party.countries,
+                role=party.role.value,
+                path=party.path,
+            )
+            decision = decide_party(subject, matches, as_of=at, context=self.context, transaction=tx)
+            decisions.append(decision)
+            party_of[id(decision)] = party
+        for item in payment.free_text:
+            matches = self._text_matches(item)
+            if not matches:
+                continue
+            subject = Subject(name=item.text[:140], role=f"free_text:{item.kind.value}", path=item.path)
+            decision = decide_party(subject, matches, as_of=at, context=self.context, transaction=tx)
+            _cap_free_text(decision, item)
+            decisions.append(decision)
+        combined = combine(decisions)
+        return PaymentDecision(
+            outcome=combined.outcome,
+            as_of=at,
+            payment=payment,
+            decision=combined,
+            raw=payment.raw,
+            party_of=party_of,
+        )
+
+    def _party_matches(
+        self, party: Party, cache: dict[tuple[str, str, str | None], list[Match]]
+    ) -> list[Match]:
+        matches: list[Match] = []
+        seen: set[str] = set()
+        for kind, value in (("bic", party.bic), ("iban", party.iban), ("lei", party.lei)):
+            if value:
+                for ref, how in self.listed.by_identifier(kind, value):
+                    if ref.entity_id not in seen:
+                        seen.add(ref.entity_id)
+                        matches.append(_id_match(ref, value, how))
+        for ident in party.other_ids:
+            if ident.scheme.upper() in ("IMO", "IMO_NUMBER") and ids.imo_problem(ident.value) is None:
+                for ref, how in self.listed.by_identifier("imo", ident.value):
+                    if ref.entity_id not in seen:
+                        seen.add(ref.entity_id)
+                        matches.append(_id_match(ref, ident.value, how))
+        if party.name:
+            schema = "Organization" if party.is_agent else "Thing"
+            key = (party.name, schema, party.country)
+            if key not in cache:
+                query = Query(name=party.name, schema=schema, country=party.country, id=party.path)
+                try:
+                    cache[key] = self.screener.screen(query, MATCH_LIMIT)
+                except QueryError as exc:
+                    raise ParseError(
+                        f"the name {party.name!r} cannot be screened: {exc}", path=None, field=party.path
+                    ) from None
+            matches.extend(m for m in cache[key] if m.entity_id not in seen)
+        return matches
+
+    def _text_matches(self, item: FreeText) -> list[Match]:
+        matches: list[Match] = []
+        seen: set[str] = set()
+        for ref, words in self.listed.names_in(item.text):
+            seen.add(ref.entity_id)
+            matches.append(_text_match(ref, item.text, words))
+        for kind, value in ids.ids_in_text(item.text):
+            for ref, how in self.listed.by_identifier(kind, value):
+                if ref.entity_id not in seen:
+                    seen.add(ref.entity_id)
+                    matches.append(_id_match(ref, value, f"{how} (written in the text)"))
+        return matches
+
+
+def _cap_free_text(decision: PartyDecision, item: FreeText) -> None:
+    """A listed person named in free text HOLDs the message for review; it does not block by itself."""
+    if decision.outcome.rank <= Outcome.REVIEW.rank and decision.outcome is not Outcome.AUTHORIZED:
+        return
+    for reason in decision.reasons:
+        if reason.outcome is not Outcome.CLEAR and reason.outcome.rank != Outcome.REVIEW.rank:
+            reason.details["outcome_if_party"] = reason.outcome.value
+            reason.outcome = Outcome.REVIEW
+            reason.message += (
+                f" — named in {item.kind.value} ({item.path}): an analyst decides whether a listed person"
+                " has an interest in the funds"
+            )
+    decision.outcome = Outcome.REVIEW
+
+
+# -- consequences ------------------------------------------------------------------------------------
+
+
+def record(result: PaymentDecision, ledger: Ledger) -> list[LedgerEntry]:
+    """Write a decision's consequences to the ledger: blocked funds, rejected transactions, bad input.
+
+    One ``block`` (or ``reject``) entry per transaction affected: the transaction a blocking party
+    belongs to, or every transaction when the party is at message level. Other blocked interests in the
+    same transaction are listed in the entry's details, not counted twice.
+    """
+    if result.malformed is not None:
+        m = result.malformed
+        ledger.record_malformed(result.raw, reason=m.reason, source=m.source, field=m.field, line=m.line)
+        return []
+    if result.outcome not in (MessageOutcome.BLOCK, MessageOutcome.REJECT) or result.payment is None:
+        return []
+    assert result.decision is not None
+    payment = result.payment
+    wanted = Outcome.BLOCK if result.outcome is MessageOutcome.BLOCK else Outcome.REJECT
+    per_tx: dict[int, list[tuple[Reason, Party | None, PartyDecision]]] = {}
+    for decision in result.decision.parties:
+        if decision.outcome is not wanted:
+            continue
+        party = result.party_of.get(id(decision))
+        tx_indexes = (
+            [party.transaction]
+            if party is not None and party.transaction is not None
+            else [t.index for t in payment.transactions]
+        )
+        for reason in decision.reasons:
+            if reason.outcome is wanted:
+                for index in tx_indexes:
+                    per_tx.setdefault(index, []).append((reason, party, decision))
+    entries: list[LedgerEntry] = []
+    for tx in payment.transactions:
+        found = per_tx.get(tx.index)
+        if not found:
+            continue
+        reason, party, decision = found[0]
+        programs = sorted({p for r, _, _ in found for p in r.programs})
+        details = {
+            "transaction": tx.to_dict(),
+            "party": party.to_dict() if party else decision.subject.to_dict(),
+            "reasons": [r.to_dict() for r, _, _ in found],
+            "interests": sorted({r.entity_id or r.message for r, _, _ in found}),
+            "originator": _first_name(payment, ("debtor", "ordering_customer")),
+            "beneficiary": _first_name(payment, ("creditor", "beneficiary")),
+            "value_date": payment.settlement_date.isoformat() if payment.settlement_date else None,
+        }
+        common: dict[str, Any] = {
+            "owner": reason.entity_name or decision.subject.name,
+            "owner_entity_id": reason.entity_id,
+            "programs": programs,
+            "amount": tx.amount,
+            "currency": tx.currency,
+            "message_id": payment.message_id,
+            "message_kind": payment.kind.value,
+            "raw_message": payment.raw or None,
+            "details": details,
+        }
+        day = result.as_of.date()
+        if wanted is Outcome.BLOCK:
+            entries.append(ledger.block(blocked_on=day, **common))
+        else:
+            entries.append(ledger.reject(rejected_on=day, **common))
+    return entries
+
+
+def _first_name(payment: Payment, roles: Sequence[str]) -> str | None:
+    for party in payment.parties:
+        if party.role.value in roles and party.name:
+            return party.name
+    return None
+
+
+__all__ = [
+    "ListedIdentifiers",
+    "NameScreener",
+    "PaymentDecision",
+    "PaymentScreener",
+    "Rejection",
+    "parse_message",
+    "record",
+]
