@@ -600,6 +600,126 @@ def _screen_file(
         sys.exit(1)
 
 
+# -- licenses and ownership (policy) -----------------------------------------------------------------
+
+
+def _policy_store(ctx: Context) -> Any:
+    from clearance.policy.storage import PolicyStore
+
+    return PolicyStore(ctx.settings.database_path)
+
+
+def _all_licenses(ctx: Context) -> list[Any]:
+    from clearance.policy.licenses import LicenseBook, bundled_licenses
+
+    return list(LicenseBook([*bundled_licenses(), *_policy_store(ctx).licenses()]))
+
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@cli.group()
+def licenses() -> None:
+    """General and specific licenses: add, list and show."""
+
+
+@licenses.command("add")
+@click.argument("paths", nargs=-1, required=True, type=_FILE)
+@pass_ctx
+def licenses_add(ctx: Context, paths: tuple[Path, ...]) -> None:
+    """Store the licenses in PATHS (YAML: one license or a list); same id replaces."""
+    from clearance.policy.licenses import read_license_file
+
+    found = [(lic, path) for path in paths for lic in read_license_file(path)]
+    store = _policy_store(ctx)
+    for lic, path in found:
+        created = store.put_license(lic, origin=str(path))
+        click.echo(f"{'added' if created else 'replaced'} {lic.id}: {lic.title} ({lic.window_text()})")
+
+
+@licenses.command("list")
+@click.option("--at", "at", type=click.DateTime(), help="Mark which are valid at this time (US Eastern).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def licenses_list(ctx: Context, at: datetime | None, as_json: bool) -> None:
+    """Every license (shipped and stored), and whether it is valid now (or --at)."""
+    moment = at or datetime.now().astimezone()
+    rows = _all_licenses(ctx)
+    if as_json:
+        _print_json([{**lic.to_dict(), "valid": lic.valid_at(moment)} for lic in rows])
+        return
+    for lic in rows:
+        mark = "*" if lic.valid_at(moment) else " "
+        click.echo(f"{mark} {lic.id:<24} {lic.kind:<8} {lic.window_text():<52} {lic.title}")
+
+
+@licenses.command("show")
+@click.argument("license_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def licenses_show(ctx: Context, license_id: str, as_json: bool) -> None:
+    """One license with its targets, transaction types, window and conditions."""
+    found = [lic for lic in _all_licenses(ctx) if lic.id == license_id]
+    if not found:
+        raise NotFound(f"no license {license_id!r}; `clearance licenses list` shows them")
+    data = found[0].to_dict()
+    if as_json:
+        _print_json(data)
+        return
+    for key, value in data.items():
+        if key == "conditions":
+            for condition in value:
+                click.echo(f"  condition {condition['code']}: {condition['text']}")
+        elif value not in (None, [], ""):
+            click.echo(f"{key:<18} {', '.join(value) if isinstance(value, list) else value}")
+
+
+@cli.group()
+def ownership() -> None:
+    """Ownership links and the 50% rule."""
+
+
+@ownership.command("import")
+@click.argument("paths", nargs=-1, required=True, type=_FILE)
+@pass_ctx
+def ownership_import(ctx: Context, paths: tuple[Path, ...]) -> None:
+    """Import ownership links from CSV or FollowTheMoney Ownership JSON lines."""
+    from clearance.policy.ownership import read_links
+
+    links = [link for path in paths for link in read_links(path)]
+    added = _policy_store(ctx).add_links(links)
+    click.echo(f"read {len(links)} links, {added} new, {len(links) - added} updated")
+
+
+@ownership.command("show")
+@click.argument("entity_id")
+@click.option("--as-of", type=DATE, help="Owners and list versions on this day (default: today).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def ownership_show(ctx: Context, entity_id: str, as_of: datetime | None, as_json: bool) -> None:
+    """What the 50% rule says about ENTITY_ID: blocked share and ownership paths."""
+    from clearance.policy.decide import PolicyContext, ownership_of
+
+    day = _date(as_of) or date.today()
+    result = ownership_of(entity_id, day, PolicyContext.open(ctx.store, ctx.settings.database_path))
+    verdict = "BLOCKED" if result.blocked else "REVIEW" if result.review else "not blocked"
+    if as_json:
+        _print_json(
+            {
+                "entity_id": entity_id,
+                "as_of": day.isoformat(),
+                "share": result.share,
+                "verdict": verdict,
+                "roots": result.roots,
+                "paths": [[s.to_dict() for s in path] for path in result.paths],
+            }
+        )
+        return
+    click.echo(f"{entity_id} on {day}: {result.share:g}% owned by blocked persons: {verdict}")
+    for path in result.paths:
+        click.echo("  " + " -> ".join(f"{s.owner} ({s.percentage:g}%)" for s in path) + f" -> {entity_id}")
+
+
 # -- demo --------------------------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from clearance.matching.types import Match
 from clearance.model import Entity
 from clearance.policy.goodguy import GoodGuy, GoodGuyBook
 from clearance.policy.licenses import License, LicenseBook, aware, bundled_licenses, eastern_day
-from clearance.policy.ownership import OwnershipGraph, OwnershipLink
+from clearance.policy.ownership import OwnershipGraph, OwnershipLink, OwnershipResult
 from clearance.policy.programs import Program, ProgramBook, load_programs
 from clearance.policy.types import (
     MessageDecision,
@@ -43,7 +43,7 @@ from clearance.policy.types import (
 )
 from clearance.store.base import ListVersion, Store
 
-__all__ = ["PolicyContext", "combine", "decide_message", "decide_party"]
+__all__ = ["PolicyContext", "combine", "decide_message", "decide_party", "ownership_of"]
 
 
 @dataclass(slots=True)
@@ -321,17 +321,23 @@ def _listing_reasons(
     return [reason]
 
 
+def ownership_of(entity_id: str, day: date, context: PolicyContext) -> OwnershipResult:
+    """The 50% rule for ``entity_id`` on ``day``: blocked persons are those the list versions in force
+    that day list under a blocking program in force."""
+    cache: dict[str, bool] = {}
+
+    def is_blocked(node: str) -> bool:
+        if node not in cache:
+            cache[node] = bool(context.blocking_programs(node, day))
+        return cache[node]
+
+    return context.ownership.evaluate(entity_id, day, is_blocked)
+
+
 def _ownership_reasons(
     subject: Subject, key: str, tx: Transaction, at: datetime, day: date, context: PolicyContext
 ) -> list[Reason]:
-    blocked_cache: dict[str, bool] = {}
-
-    def is_blocked(node: str) -> bool:
-        if node not in blocked_cache:
-            blocked_cache[node] = bool(context.blocking_programs(node, day))
-        return blocked_cache[node]
-
-    result = context.ownership.evaluate(key, day, is_blocked)
+    result = ownership_of(key, day, context)
     if not (result.blocked or result.review):
         return []
     roots = [(root, [p.tag for p in context.blocking_programs(root, day)]) for root in result.roots]
