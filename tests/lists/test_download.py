@@ -385,6 +385,34 @@ def test_one_list_failing_does_not_stop_the_others(env: Env, server: Server) -> 
     assert env.store.active_version("custom-bad") is None
 
 
+def test_a_file_not_modified_is_taken_from_the_kept_copy_when_another_changed(
+    env: Env, server: Server
+) -> None:
+    extra = SourceFile(f"{LIST}/more.csv", "more.csv", "csv", 1000)
+    server.route(f"/{LIST}/list.csv", ok(BODY, etag='"list-1"'))
+    server.route(f"/{LIST}/more.csv", ok(b"7,UMBRELLA CORP\n", etag='"more-1"'))
+    [first] = env.update(line_source(server, extra=extra))
+    server.route(f"/{LIST}/more.csv", ok(b"7,UMBRELLA CORP\n8,HOOLI\n", etag='"more-2"'))
+    [second] = env.update(line_source(server, extra=extra))
+    assert [f.not_modified for f in second.files] == [True, False]
+    assert second.status == "updated" and second.version is not None
+    assert second.version.entity_count == 4
+    assert second.kept is not None and second.kept != first.kept
+    assert (second.kept / "list.csv").read_bytes() == BODY
+    assert env.state()["files"][f"{server.url}/{LIST}/more.csv"]["etag"] == '"more-2"'  # type: ignore[index]
+
+
+def test_a_second_update_at_the_same_time_is_refused(env: Env, server: Server) -> None:
+    import fcntl
+
+    (env.home / "downloads").mkdir(parents=True)
+    with open(env.home / "downloads" / ".lock", "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(DownloadError, match="another list update is running"):
+            env.update(line_source(server))
+    assert server.seen == []
+
+
 # --------------------------------------------------------------------------------------------------
 # Failures: each leaves the active version, the kept files and the remembered validators alone
 
@@ -431,6 +459,17 @@ def test_an_html_error_page_sent_with_200_is_refused(env: Env, server: Server) -
     server.route(f"/{LIST}/list.csv", ok(page, headers={"Content-Type": "text/csv"}))
     [result] = env.update(line_source(server))
     assert_failed_and_untouched(env, result, before, "HTML error page instead of CSV", "Service Unavailable")
+
+
+def test_an_html_page_instead_of_xml_is_refused(env: Env, server: Server) -> None:
+    page = b'<?xml version="1.0"?>\n<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml"><body>Maintenance</body></html>'
+    source = replace(
+        line_source(server),
+        files=(SourceFile(f"{LIST}/list.xml", "list.xml", "xml", 1000, base_url=f"{server.url}/"),),
+    )
+    server.route(f"/{LIST}/list.xml", ok(page))
+    [result] = env.update(source)
+    assert result.status == "failed" and "HTML error page instead of XML" in result.message
 
 
 def test_utf16_text_is_refused(env: Env, server: Server) -> None:
