@@ -1,0 +1,1 @@
+"""OFAC reports from the blocked-property ledger: see :mod:`clearance.reports.ofac`."""
