@@ -1,0 +1,99 @@
+"""Candidate generation: the listed names worth scoring for a query, found by key lookups.
+
+A query name is analysed exactly as listed names were when the index was built, turned into candidate
+keys (exact tokens, phonetic skeletons, typo neighbourhoods, joins of adjacent tokens, acronyms) and
+each listed name sharing keys with it collects the keys' rarity weights. The best-collecting names go
+on to full scoring. ``benchmarks/candidate_recall.py`` measures what this loses against scoring every
+listed name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from clearance.matching.index import MatchIndex, is_organisation, joins, key_hash, token_keys, token_weight
+from clearance.text.tokens import NameTokens, acronyms, analyse_name, skeleton
+
+#: How many listed names go on to full scoring per query name.
+CANDIDATE_LIMIT = 48
+
+
+@dataclass(slots=True)
+class QueryName:
+    """One name of a query, analysed against an index's vocabulary."""
+
+    text: str
+    name: NameTokens
+    canon: list[str]
+    forms: list[str]
+    kinds: list[str]
+    weights: list[float]
+    known: list[bool]  # whether the index has seen the token (an unseen one may be a typo)
+    skels: list[int]
+    keys: set[str]
+
+
+def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
+    name = analyse_name(text, organisation=is_organisation(schema))
+    canon = [t.canon for t in name.tokens]
+    kinds = [t.kind for t in name.tokens]
+    forms = [t.form.replace(" ", "") for t in name.tokens]
+    known = [c in index.canon_idf for c in canon]
+    weights = [
+        token_weight(index.canon_idf.get(c, index.unseen_idf), k, f) for c, k, f in zip(canon, kinds, forms)
+    ]
+    skels = []
+    for c in canon:
+        s = skeleton(c)
+        skels.append(index.skel_ids.get(s, -2) if len(s) >= 3 else -1)
+    keys: set[str] = set()
+    for tok in name.tokens:
+        keys.update(token_keys(tok))
+    for _, _, joined in joins(forms):
+        if len(joined) >= 4:
+            keys.add("t" + joined)
+    if len(forms) >= 2 and len("".join(forms)) >= 4:
+        keys.add("t" + "".join(forms))
+    if len(name.tokens) == 1 and kinds[0] in ("word", "legal"):
+        keys.add("a" + forms[0])
+    if len(name.tokens) >= 2 and schema != "Person":
+        keys.update("a" + a for a in acronyms(name))
+    return QueryName(text, name, canon, forms, kinds, weights, known, skels, keys)
+
+
+def candidate_names(
+    index: MatchIndex, query: QueryName, mask: npt.NDArray[np.bool_], limit: int = CANDIDATE_LIMIT
+) -> npt.NDArray[np.int64]:
+    """Ids of up to ``limit`` listed names (of the allowed schemata) sharing the most key weight with ``query``."""
+    if not query.keys or not len(index.key_hash):
+        return np.zeros(0, dtype=np.int64)
+    hashes = np.fromiter((key_hash(k) for k in query.keys), dtype=np.uint64, count=len(query.keys))
+    pos = np.searchsorted(index.key_hash, hashes)
+    pos = pos[pos < len(index.key_hash)]
+    hashes_found = index.key_hash[pos]
+    pos = pos[np.isin(hashes_found, hashes)]
+    if not len(pos):
+        return np.zeros(0, dtype=np.int64)
+    starts = index.key_start[pos]
+    ends = index.key_start[pos + 1]
+    lengths = ends - starts
+    total = int(lengths.sum())
+    # gather postings of every found key (vectorised ranges)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    idx = np.arange(total, dtype=np.int64) + offsets
+    names = index.postings[idx]
+    weights = np.repeat(index.key_weight[pos], lengths)
+    scores = np.bincount(names, weights=weights, minlength=index.name_count)
+    scores[~mask] = 0.0
+    # like a Dice coefficient: shared weight over the size of both names, so a short listed name
+    # that is all query outranks a long one that merely contains a common query token
+    scores /= index.name_norm + (sum(query.weights) + 1.0)
+    nonzero = np.flatnonzero(scores)
+    if len(nonzero) > limit:
+        top = nonzero[np.argpartition(-scores[nonzero], limit)[:limit]]
+    else:
+        top = nonzero
+    return top[np.argsort(-scores[top], kind="stable")]

@@ -1,0 +1,407 @@
+"""The per-version matching index: normalised names, token ids, rarity weights and candidate keys.
+
+Built once from the entities of the active list versions (``build_index``), written to
+``Settings.index_dir / <key>.idx`` (``save_index``) and loaded from there on every later start
+(``load_index``); screening never rebuilds it. The key hashes the versions' content hashes with
+:data:`MATCHER_VERSION`, so a new list version or a change to the matcher builds a new index and an old
+one is never used by mistake.
+
+Layout: the names of every entity as analysed tokens (:mod:`clearance.text.tokens`), a vocabulary of
+tokens with their rarity (an IDF learned from the lists themselves: ``log(1 + N / names containing it)``),
+and candidate keys in compressed-sparse-row form: sorted 64-bit key hashes, offsets and name ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from clearance.errors import ClearanceError
+from clearance.matching.evidence import (
+    COUNTRY_PROPERTIES,
+    IDENTIFIER_PROPERTIES,
+    normalise_country,
+    normalise_date,
+    normalise_identifier,
+)
+from clearance.model import SCREENABLE_SCHEMATA, Entity
+from clearance.text.tokens import NameTokens, Token, acronyms, analyse_name, skeleton
+
+#: Changes whenever normalisation, candidate keys or scoring change; goes into indexes and audit records.
+MATCHER_VERSION = "clearance-match-1.0"
+
+#: Schema groups. A query of one group may match entities of the groups ``COMPATIBLE`` lists.
+SCHEMA_GROUP = {
+    "Person": 0,
+    "Organization": 1,
+    "Company": 1,
+    "PublicBody": 1,
+    "Vessel": 2,
+    "Aircraft": 3,
+    "Airplane": 3,
+    "LegalEntity": 4,
+    "Thing": 5,
+}
+OTHER_GROUP = 6  # Vehicle, CryptoWallet, Security...: only a Thing query reaches them
+COMPATIBLE: dict[str, frozenset[int]] = {
+    "Person": frozenset({0, 4, 5}),
+    "Organization": frozenset({1, 4, 5}),
+    "Company": frozenset({1, 4, 5}),
+    "LegalEntity": frozenset({0, 1, 4, 5}),
+    "Vessel": frozenset({2, 5}),
+    "Aircraft": frozenset({3, 5}),
+    "Thing": frozenset(range(OTHER_GROUP + 1)),
+}
+
+#: Weight factor of each token kind: how much identity a token of that kind carries.
+KIND_FACTOR = {
+    "word": 1.0,
+    "number": 1.0,
+    "initial": 0.25,
+    "legal": 0.2,
+    "particle": 0.3,
+    "honorific": 0.15,
+    "connector": 0.1,
+}
+#: Kinds whose tokens become candidate keys (the rest are too common to find anything with).
+KEY_KINDS = frozenset({"word", "number"})
+#: Shortest token that gets deletion-neighbourhood (typo) keys.
+MIN_TYPO_KEY_LENGTH = 4
+
+NAME_DERIVED_ACRONYM = 1
+NAME_WEAK_ALIAS = 2
+
+
+class IndexError_(ClearanceError):
+    """The on-disk index is unreadable or from another matcher version; delete it to rebuild."""
+
+
+@dataclass(slots=True)
+class EntityRecord:
+    """What scoring needs of a listed entity besides its names."""
+
+    id: str
+    schema: str
+    caption: str
+    list_version: str
+    birth_dates: tuple[str, ...]
+    countries: tuple[str, ...]
+    identifiers: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class MatchIndex:
+    """Everything screening reads, in arrays and flat lists (see the module docstring)."""
+
+    key: str
+    matcher_version: str
+    entities: list[EntityRecord]
+    name_entity: npt.NDArray[np.int32]
+    name_group: npt.NDArray[np.int8]
+    name_norm: npt.NDArray[np.float32]
+    name_flags: npt.NDArray[np.int8]
+    name_text: list[str]
+    name_tokens: list[tuple[int, ...]]
+    name_forms: list[tuple[str, ...]]
+    token_canon: list[str]
+    token_form: list[str]
+    token_kind: list[str]
+    token_weight: list[float]  # idf x kind factor
+    token_skel: list[int]
+    canon_idf: dict[str, float]
+    skel_ids: dict[str, int]
+    unseen_idf: float
+    key_hash: npt.NDArray[np.uint64]
+    key_start: npt.NDArray[np.int64]
+    key_weight: npt.NDArray[np.float32]
+    postings: npt.NDArray[np.int32]
+    id_lookup: dict[str, list[int]] = field(default_factory=dict)  # identifier -> entity indexes
+
+    @property
+    def name_count(self) -> int:
+        return len(self.name_text)
+
+    def group_mask(self, schema: str) -> npt.NDArray[np.bool_]:
+        allowed = COMPATIBLE.get(schema, COMPATIBLE["Thing"])
+        return np.isin(self.name_group, np.array(sorted(allowed), dtype=np.int8))
+
+
+def length_factor(form: str) -> float:
+    """Short tokens say less than their rarity in the lists suggests ("Li", "Yu"): 2 letters 0.6, 3 0.8."""
+    n = len(form)
+    return 1.0 if n >= 4 else (n + 1) / 5.0
+
+
+def token_weight(idf: float, kind: str, form: str) -> float:
+    """How much identity a token carries: its rarity, scaled for its kind and length."""
+    return idf * KIND_FACTOR[kind] * (length_factor(form) if kind == "word" else 1.0)
+
+
+def key_hash(key: str) -> int:
+    """A stable 64-bit hash of a candidate key (the same in every process, unlike ``hash``)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def index_key(content_hashes: Iterable[str]) -> str:
+    """The on-disk name of the index for a set of list versions under this matcher version."""
+    digest = hashlib.sha256()
+    digest.update(MATCHER_VERSION.encode())
+    for h in sorted(content_hashes):
+        digest.update(b"\0" + h.encode())
+    return digest.hexdigest()[:32]
+
+
+def is_organisation(schema: str) -> bool:
+    """Whether legal forms and business words are read in names of this schema (all but Person)."""
+    return schema != "Person"
+
+
+def deletions(token: str) -> set[str]:
+    """The token and every string one deletion away: two tokens one edit apart share one of these."""
+    out = {token}
+    for i in range(len(token)):
+        out.add(token[:i] + token[i + 1 :])
+    return out
+
+
+def joins(forms: Sequence[str]) -> list[tuple[int, int, str]]:
+    """``(start, length, joined)`` for runs of 2 and 3 adjacent tokens: "al masli" -> "almasli"."""
+    out = []
+    for size in (2, 3):
+        for i in range(len(forms) - size + 1):
+            out.append((i, size, "".join(forms[i : i + size])))
+    return out
+
+
+def token_keys(tok: Token) -> list[str]:
+    """Candidate keys of one token: exact form, phonetic skeleton and (long tokens) typo neighbourhood."""
+    if tok.kind not in KEY_KINDS:
+        return []
+    keys = ["t" + tok.canon]
+    skel = skeleton(tok.canon)
+    if len(skel) >= 3 and skel != tok.canon:
+        keys.append("s" + skel)
+    if len(tok.canon) >= MIN_TYPO_KEY_LENGTH and tok.kind == "word":
+        keys.extend("d" + d for d in deletions(tok.canon))
+    return keys
+
+
+def name_keys(name: NameTokens) -> set[str]:
+    """Every candidate key of one analysed name, joins of adjacent tokens included."""
+    keys: set[str] = set()
+    for tok in name.tokens:
+        keys.update(token_keys(tok))
+    forms = [t.form.replace(" ", "") for t in name.tokens]
+    for _, _, joined in joins(forms):
+        if len(joined) >= 4:
+            keys.add("t" + joined)
+    return keys
+
+
+def _entity_record(entity: Entity, label: str, wallets: list[str]) -> EntityRecord:
+    dates = {d for v in entity.get("birthDate") if (d := normalise_date(v))}
+    countries = {c for p in COUNTRY_PROPERTIES for v in entity.get(p) if (c := normalise_country(v))}
+    ids = {i for p in IDENTIFIER_PROPERTIES for v in entity.get(p) if (i := normalise_identifier(v))}
+    ids.update(i for v in wallets if (i := normalise_identifier(v)))
+    return EntityRecord(
+        id=entity.id,
+        schema=entity.schema,
+        caption=entity.caption,
+        list_version=label,
+        birth_dates=tuple(sorted(dates)),
+        countries=tuple(sorted(countries)),
+        identifiers=tuple(sorted(ids)),
+    )
+
+
+def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchIndex:
+    """Build the index from ``(entity, list version label)`` pairs."""
+    records: list[EntityRecord] = []
+    name_entity: list[int] = []
+    name_group: list[int] = []
+    name_flags: list[int] = []
+    name_text: list[str] = []
+    analysed: list[NameTokens] = []
+    id_lookup: dict[str, list[int]] = {}
+    pairs = list(entities)
+    # a wallet listed as its own entity identifies its holder: "an exact wallet match is decisive"
+    wallets: dict[str, list[str]] = {}
+    for entity, _ in pairs:
+        if entity.schema == "CryptoWallet":
+            for holder in entity.get("holder"):
+                wallets.setdefault(holder, []).extend(entity.get("publicKey"))
+    for entity, label in pairs:
+        if entity.schema not in SCREENABLE_SCHEMATA or entity.schema == "CryptoWallet":
+            continue
+        weak = set(entity.get("weakAlias")) - set(entity.get("name")) - set(entity.get("alias"))
+        names = entity.names
+        if not names:
+            continue
+        e_idx = len(records)
+        record = _entity_record(entity, label, wallets.get(entity.id, []))
+        records.append(record)
+        for ident in record.identifiers:
+            id_lookup.setdefault(ident, []).append(e_idx)
+        group = SCHEMA_GROUP.get(entity.schema, OTHER_GROUP)
+        org = is_organisation(entity.schema)
+        seen: set[tuple[str, ...]] = set()
+        derived: list[str] = []
+        for text in names:
+            name = analyse_name(text, organisation=org)
+            if not name.tokens or tuple(name.canon) in seen:
+                continue
+            seen.add(tuple(name.canon))
+            name_entity.append(e_idx)
+            name_group.append(group)
+            name_flags.append(NAME_WEAK_ALIAS if text in weak else 0)
+            name_text.append(text)
+            analysed.append(name)
+            if org and group != 2:
+                derived.extend(sorted(acronyms(name)))
+        for acronym in derived:
+            if (acronym,) in seen:
+                continue
+            seen.add((acronym,))
+            name_entity.append(e_idx)
+            name_group.append(group)
+            name_flags.append(NAME_DERIVED_ACRONYM)
+            name_text.append(acronym.upper())
+            analysed.append(NameTokens(acronym.upper(), (Token(acronym, acronym, "word"),)))
+
+    # Rarity, learned from the listed names themselves (derived acronyms do not count).
+    base_names = [a for a, f in zip(analysed, name_flags) if not f & NAME_DERIVED_ACRONYM]
+    n_base = max(len(base_names), 1)
+    df: dict[str, int] = {}
+    for name in base_names:
+        for canon in set(name.canon):
+            df[canon] = df.get(canon, 0) + 1
+    canon_idf = {c: math.log(1.0 + n_base / d) for c, d in df.items()}
+    unseen_idf = math.log(1.0 + n_base)
+
+    vocab: dict[tuple[str, str, str], int] = {}
+    token_canon: list[str] = []
+    token_form: list[str] = []
+    token_kind: list[str] = []
+    token_weights: list[float] = []
+    token_skel: list[int] = []
+    skel_ids: dict[str, int] = {}
+    name_tokens: list[tuple[int, ...]] = []
+    name_forms: list[tuple[str, ...]] = []
+    key_ids: dict[str, int] = {}
+    pair_key: list[int] = []
+    pair_name: list[int] = []
+    for n_idx, name in enumerate(analysed):
+        ids = []
+        for tok in name.tokens:
+            form = tok.form.replace(" ", "")
+            t_id = vocab.get((form, tok.canon, tok.kind))
+            if t_id is None:
+                t_id = len(token_canon)
+                vocab[(form, tok.canon, tok.kind)] = t_id
+                token_canon.append(tok.canon)
+                token_form.append(form)
+                token_kind.append(tok.kind)
+                idf = canon_idf.get(tok.canon, unseen_idf)
+                token_weights.append(token_weight(idf, tok.kind, form))
+                skel = skeleton(tok.canon)
+                token_skel.append(skel_ids.setdefault(skel, len(skel_ids)) if len(skel) >= 3 else -1)
+            ids.append(t_id)
+        name_tokens.append(tuple(ids))
+        name_forms.append(tuple(t.form.replace(" ", "") for t in name.tokens))
+        keys = name_keys(name)
+        if name_flags[n_idx] & NAME_DERIVED_ACRONYM:
+            keys = {"a" + name.tokens[0].canon}
+        elif len(name.tokens) == 1 and name.tokens[0].kind == "word":
+            keys.add("a" + name.tokens[0].canon)  # a listed single word may be an acronym ("CEIEC")
+        for k in keys:
+            k_id = key_ids.get(k)
+            if k_id is None:
+                k_id = key_ids[k] = len(key_ids)
+            pair_key.append(k_id)
+            pair_name.append(n_idx)
+
+    keys_sorted = list(key_ids)
+    hashes = np.fromiter((key_hash(k) for k in keys_sorted), dtype=np.uint64, count=len(keys_sorted))
+    pk = np.asarray(pair_key, dtype=np.int64)
+    pn = np.asarray(pair_name, dtype=np.int32)
+    # order keys by hash, then postings by key
+    key_order = np.argsort(hashes, kind="stable")
+    rank = np.empty_like(key_order)
+    rank[key_order] = np.arange(len(key_order))
+    pk_rank = rank[pk] if len(pk) else pk
+    order = np.lexsort((pn, pk_rank))
+    postings = pn[order]
+    counts = np.bincount(pk_rank, minlength=len(keys_sorted)) if len(pk) else np.zeros(0, dtype=np.int64)
+    key_start = np.zeros(len(keys_sorted) + 1, dtype=np.int64)
+    np.cumsum(counts, out=key_start[1:])
+    n_names = max(len(analysed), 1)
+    name_norm = np.asarray([sum(token_weights[t] for t in ids) for ids in name_tokens], dtype=np.float32)
+    key_weight = np.log1p(n_names / np.maximum(counts, 1)).astype(np.float32)
+
+    return MatchIndex(
+        key=key,
+        matcher_version=MATCHER_VERSION,
+        entities=records,
+        name_entity=np.asarray(name_entity, dtype=np.int32),
+        name_group=np.asarray(name_group, dtype=np.int8),
+        name_norm=name_norm,
+        name_flags=np.asarray(name_flags, dtype=np.int8),
+        name_text=name_text,
+        name_tokens=name_tokens,
+        name_forms=name_forms,
+        token_canon=token_canon,
+        token_form=token_form,
+        token_kind=token_kind,
+        token_weight=token_weights,
+        token_skel=token_skel,
+        canon_idf=canon_idf,
+        skel_ids=skel_ids,
+        unseen_idf=unseen_idf,
+        key_hash=hashes[key_order],
+        key_start=key_start,
+        key_weight=key_weight,
+        postings=postings,
+        id_lookup=id_lookup,
+    )
+
+
+def index_path(index_dir: Path, key: str) -> Path:
+    return index_dir / f"{key}.idx"
+
+
+def save_index(index: MatchIndex, path: Path) -> None:
+    """Write the index atomically (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(
+                {name: getattr(index, name) for name in MatchIndex.__slots__},  # type: ignore[attr-defined]
+                f,
+                protocol=5,
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_index(path: Path) -> MatchIndex:
+    """Read an index written by :func:`save_index`; IndexError_ if it is unreadable or from another matcher."""
+    try:
+        with path.open("rb") as f:
+            data = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
+        raise IndexError_(f"{path}: cannot read the matching index ({exc}); delete it to rebuild") from exc
+    if not isinstance(data, dict) or data.get("matcher_version") != MATCHER_VERSION:
+        raise IndexError_(f"{path}: index from another matcher version; delete it to rebuild")
+    return MatchIndex(**data)

@@ -1,0 +1,212 @@
+"""Name comparison: token similarities, the alignment of query tokens to listed tokens, coverage.
+
+Token similarity (vectorised over every token of every candidate with RapidFuzz's C distances):
+
+* equal compared forms (after name variants, endings, legal forms and business words) -> 1.0;
+  every measure below is taken on both the compared forms and the written forms, and the better kept;
+* one edit (two in tokens of ten letters or more; transpositions count once) -> ``1 - edits / length``;
+* the same phonetic skeleton and at most two edits apart, both six letters or more
+  (Hussain/Hossein, Darwich/Darwish) -> at least :data:`SKELETON_SIM`;
+* an initial and a word starting with it -> :data:`INITIAL_SIM`;
+* numbers only ever match exactly.
+
+Tokens are then aligned greedily, best pair first, each token used once; runs of two or three adjacent
+tokens on one side may meet one token on the other when their letters join exactly ("al masli" /
+"almasli", "s r l" / "srl").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import cdist
+
+from clearance.matching.candidates import QueryName
+from clearance.matching.index import MatchIndex
+
+SKELETON_SIM = 0.85
+INITIAL_SIM = 0.7
+#: Pairs below this similarity are not aligned.
+MIN_SIM = 0.5
+#: Kinds whose tokens identify (count as evidence).
+IDENTIFYING = frozenset({"word", "number"})
+
+
+@dataclass(slots=True)
+class Alignment:
+    """One aligned group: query token positions, listed token positions, similarity."""
+
+    query: tuple[int, ...]
+    listed: tuple[int, ...]
+    sim: float
+
+
+@dataclass(slots=True)
+class NameComparison:
+    """A query name against one listed name: the alignment and the quantities features read."""
+
+    query: QueryName
+    name_id: int
+    aligned: list[Alignment]
+    query_weights: list[float]
+    listed_weights: list[float]
+    query_coverage: float = 0.0
+    listed_coverage: float = 0.0
+    evidence: float = 0.0  # rarity (nats) of the identifying tokens that aligned, times similarity
+    matched_words: int = 0
+    unmatched_query_numbers: int = 0
+    unmatched_listed_numbers: int = 0
+    query_numbers: int = 0
+    listed_numbers: int = 0
+    listed_unmatched_weight: float = 0.0
+    score: float = 0.0
+    features: list[tuple[str, float]] = field(default_factory=list)
+
+
+class SimilarityTable:
+    """Similarities of a query name's tokens to a set of index tokens, as nested lists for fast lookup."""
+
+    __slots__ = ("columns", "rows")
+
+    def __init__(self, index: MatchIndex, query: QueryName, token_ids: list[int]) -> None:
+        self.columns = {t: j for j, t in enumerate(token_ids)}
+        self.rows = similarity_matrix(index, query, token_ids).tolist()
+
+
+def _edit_sim(dist: npt.NDArray[np.int32], qlen: npt.NDArray[np.int32], clen: npt.NDArray[np.int32]) -> npt.NDArray[np.float64]:
+    minlen = np.minimum.outer(qlen, clen)
+    maxlen = np.maximum.outer(qlen, clen)
+    allowed = np.where(minlen >= 10, 2, np.where(minlen >= 4, 1, 0))
+    return np.where(dist <= allowed, 1.0 - dist / np.maximum(maxlen, 1), 0.0)
+
+
+def similarity_matrix(index: MatchIndex, query: QueryName, token_ids: list[int]) -> npt.NDArray[np.float64]:
+    """``sim[i, j]`` of query token ``i`` and index token ``token_ids[j]`` (see the module docstring)."""
+    nq, nt = len(query.canon), len(token_ids)
+    if not nq or not nt:
+        return np.zeros((nq, nt))
+    canon = [index.token_canon[t] for t in token_ids]
+    forms = [index.token_form[t] for t in token_ids]
+    dist = cdist(query.canon, canon, scorer=OSA.distance, dtype=np.int32, workers=1)
+    qlen = np.fromiter((len(c) for c in query.canon), dtype=np.int32, count=nq)
+    clen = np.fromiter((len(c) for c in canon), dtype=np.int32, count=nt)
+    sim = _edit_sim(dist, qlen, clen)
+    fdist = cdist(query.forms, forms, scorer=OSA.distance, dtype=np.int32, workers=1)
+    qflen = np.fromiter((len(c) for c in query.forms), dtype=np.int32, count=nq)
+    cflen = np.fromiter((len(c) for c in forms), dtype=np.int32, count=nt)
+    sim = np.maximum(sim, _edit_sim(fdist, qflen, cflen))
+    qnum = np.fromiter((k == "number" for k in query.kinds), dtype=bool, count=nq)
+    cnum = np.fromiter((index.token_kind[t] == "number" for t in token_ids), dtype=bool, count=nt)
+    numeric = qnum[:, None] | cnum[None, :]
+    sim[numeric & (dist > 0)] = 0.0
+    qskel = np.asarray(query.skels, dtype=np.int64)
+    cskel = np.fromiter((index.token_skel[t] for t in token_ids), dtype=np.int64, count=nt)
+    same_skel = (qskel[:, None] == cskel[None, :]) & (qskel[:, None] >= 0)
+    same_skel &= (np.minimum.outer(qlen, clen) >= 6) & (np.minimum(dist, fdist) <= 2) & ~numeric
+    sim = np.where(same_skel, np.maximum(sim, SKELETON_SIM), sim)
+    # initials: a one-letter token against a word starting with that letter
+    if 1 in qlen or 1 in clen:
+        qfirst = np.array([c[0] for c in query.forms])
+        cfirst = np.array([c[0] for c in forms])
+        initial = ((qlen[:, None] == 1) | (clen[None, :] == 1)) & (qfirst[:, None] == cfirst[None, :])
+        initial &= ~numeric
+        sim = np.where(initial, np.maximum(sim, INITIAL_SIM), sim)
+    return sim
+
+
+def compare(index: MatchIndex, query: QueryName, name_id: int, table: SimilarityTable) -> NameComparison:
+    """Align ``query`` with listed name ``name_id`` and measure coverage and evidence."""
+    tokens = index.name_tokens[name_id]
+    nq, nc = len(query.canon), len(tokens)
+    rows, columns = table.rows, table.columns
+    cols = [columns[t] for t in tokens]
+    pairs = []
+    for i in range(nq):
+        row = rows[i]
+        for j in range(nc):
+            s = row[cols[j]]
+            if s >= MIN_SIM:
+                pairs.append((s, -abs(i - j), i, j))
+    pairs.sort(reverse=True)
+    q_used = [False] * nq
+    c_used = [False] * nc
+    aligned: list[Alignment] = []
+    # exact tokens first, then joins of adjacent tokens, then the near matches
+    fuzzy = []
+    for pair in pairs:
+        s, _, i, j = pair
+        if s < 1.0:
+            fuzzy.append(pair)
+            continue
+        if q_used[i] or c_used[j]:
+            continue
+        q_used[i] = c_used[j] = True
+        aligned.append(Alignment((i,), (j,), s))
+    if not all(q_used) and not all(c_used):
+        _align_joins(query.forms, list(index.name_forms[name_id]), q_used, c_used, aligned)
+    for s, _, i, j in fuzzy:
+        if q_used[i] or c_used[j]:
+            continue
+        q_used[i] = c_used[j] = True
+        aligned.append(Alignment((i,), (j,), s))
+
+    kinds = index.token_kind
+    listed_weights = [index.token_weight[t] for t in tokens]
+    query_weights = list(query.weights)
+    for a in aligned:
+        # a query token the lists have never seen (a typo, another spelling) weighs what it met
+        if len(a.query) == 1 and not query.known[a.query[0]] and query.kinds[a.query[0]] != "initial":
+            query_weights[a.query[0]] = sum(listed_weights[j] for j in a.listed)
+    cmp = NameComparison(query, name_id, aligned, query_weights, listed_weights)
+    q_total = sum(query_weights) or 1.0
+    c_total = sum(listed_weights) or 1.0
+    q_hit = c_hit = evidence = 0.0
+    for a in aligned:
+        q_hit += sum(query_weights[i] for i in a.query) * a.sim
+        w = sum(listed_weights[j] for j in a.listed) * a.sim
+        c_hit += w
+        if any(kinds[tokens[j]] in IDENTIFYING for j in a.listed):
+            # near matches are weak evidence: a typo and a dropped name together are not credible
+            evidence += min(w, sum(query_weights[i] for i in a.query)) * a.sim**4
+            cmp.matched_words += 1
+    cmp.query_coverage = min(1.0, q_hit / q_total)
+    cmp.listed_coverage = min(1.0, c_hit / c_total)
+    cmp.evidence = evidence
+    cmp.listed_unmatched_weight = sum(
+        listed_weights[j] for j in range(nc) if not c_used[j] and kinds[tokens[j]] in IDENTIFYING
+    )
+    cmp.query_numbers = sum(1 for k in query.kinds if k == "number")
+    cmp.listed_numbers = sum(1 for t in tokens if kinds[t] == "number")
+    cmp.unmatched_query_numbers = sum(1 for i in range(nq) if not q_used[i] and query.kinds[i] == "number")
+    cmp.unmatched_listed_numbers = sum(1 for j in range(nc) if not c_used[j] and kinds[tokens[j]] == "number")
+    return cmp
+
+
+def _align_joins(
+    qforms: list[str], cforms: list[str], q_used: list[bool], c_used: list[bool], aligned: list[Alignment]
+) -> None:
+    """Align one free token on one side with a run of 2-3 free adjacent tokens on the other whose letters join."""
+    for one, many, one_used, many_used, query_side in (
+        (qforms, cforms, q_used, c_used, True),
+        (cforms, qforms, c_used, q_used, False),
+    ):
+        wanted = {form: i for i, form in enumerate(one) if not one_used[i] and len(form) >= 3}
+        if not wanted:
+            continue
+        n = len(many)
+        for size in (2, 3):
+            for start in range(n - size + 1):
+                end = start + size
+                if True in many_used[start:end]:
+                    continue
+                i = wanted.get("".join(many[start:end]))
+                if i is None or one_used[i]:
+                    continue
+                one_used[i] = True
+                for k in range(start, end):
+                    many_used[k] = True
+                group = tuple(range(start, end))
+                aligned.append(Alignment((i,), group, 1.0) if query_side else Alignment(group, (i,), 1.0))

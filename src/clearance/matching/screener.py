@@ -1,0 +1,221 @@
+"""The screener: ``Screener.from_store(...)`` or ``Screener.from_entities(...)``, then ``screen(query)``.
+
+A score is the weighted sum of the features in :mod:`clearance.matching.features`, clipped to [0, 1].
+:data:`DEFAULT_THRESHOLD` decides ``Match.match``: at 0.80 a listed name matches when the query
+covers it all with small differences (typos, another romanisation, a legal form written differently,
+another word order), or covers the query completely with a rare enough remainder (a dropped middle
+name). On the development set (benchmarks/eval_dev.py) this threshold gives recall above 0.99 with
+under 0.5% of non-listed names alerting; see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from clearance.errors import QueryError
+from clearance.matching.candidates import CANDIDATE_LIMIT, QueryName, analyse_query_name, candidate_names
+from clearance.matching.evidence import normalise_country, normalise_date, normalise_identifier
+from clearance.matching.explain import explain
+from clearance.matching.features import EVIDENCE_FEATURES, NAME_FEATURES, Feature, QueryEvidence
+from clearance.matching.index import (
+    COMPATIBLE,
+    MATCHER_VERSION,
+    IndexError_,
+    MatchIndex,
+    build_index,
+    index_key,
+    index_path,
+    load_index,
+    save_index,
+)
+from clearance.matching.scorer import NameComparison, SimilarityTable, compare
+from clearance.matching.types import QUERY_SCHEMATA, Match, Query
+from clearance.model import Entity
+from clearance.settings import Settings
+from clearance.store.base import Store
+from clearance.text.normalise import clean
+
+log = logging.getLogger(__name__)
+
+#: Scores at or above this are a match (see the module docstring for what it means and how it was set).
+DEFAULT_THRESHOLD = 0.80
+#: Longest query name accepted, in characters; longer input is not a name.
+MAX_NAME_LENGTH = 1000
+#: Most tokens a query name may have.
+MAX_NAME_TOKENS = 40
+
+__all__ = ["DEFAULT_THRESHOLD", "MATCHER_VERSION", "Screener"]
+
+
+class Screener:
+    """Screens queries against the index of a set of list versions."""
+
+    def __init__(self, index: MatchIndex, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.index = index
+        self.threshold = threshold
+        self.matcher_version = MATCHER_VERSION
+        self._masks = {schema: index.group_mask(schema) for schema in COMPATIBLE}
+
+    # --- construction ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_entities(
+        cls,
+        entities: Iterable[Entity],
+        *,
+        list_version: str = "",
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> Screener:
+        """A screener over entities held in memory (tests, ad-hoc lists); the index is not saved."""
+        return cls(build_index(((e, list_version) for e in entities)), threshold)
+
+    @classmethod
+    def from_store(
+        cls,
+        store: Store,
+        settings: Settings,
+        lists: Sequence[str] | None = None,
+        as_of: date | None = None,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> Screener:
+        """A screener over the active versions of ``lists`` (all lists when ``None``) as of ``as_of``.
+
+        The index is loaded from ``settings.index_dir`` when it exists for exactly these versions and
+        this matcher version; otherwise it is built once and saved there.
+        """
+        versions = store.active_versions(lists, as_of)
+        key = index_key(v.content_hash for v in versions)
+        path = index_path(settings.index_dir, key)
+        if path.exists():
+            try:
+                return cls(load_index(path), threshold)
+            except IndexError_ as exc:
+                log.warning("%s; rebuilding", exc)
+        started = time.perf_counter()
+        pairs = ((entity, v.label) for v in versions for entity in store.entities(v.id))
+        index = build_index(pairs, key=key)
+        save_index(index, path)
+        log.info("built matching index %s in %.2fs", key, time.perf_counter() - started)
+        return cls(index, threshold)
+
+    # --- screening ---------------------------------------------------------------------------------
+
+    def screen(self, query: Query, limit: int = 10) -> list[Match]:
+        """The ``limit`` best-scoring listed entities for ``query``, best first, with explanations.
+
+        Entities below the threshold are returned too (``match=False``) so callers can see near misses.
+        Raises :class:`~clearance.errors.QueryError` for a query that is not a usable name.
+        """
+        names = self._query_names(query)
+        evidence = _query_evidence(query)
+        index = self.index
+        mask = self._masks[query.schema]
+        best: dict[int, tuple[float, NameComparison, list[tuple[Feature, float]]]] = {}
+        for qname in names:
+            ids = candidate_names(index, qname, mask, CANDIDATE_LIMIT)
+            extra = self._identifier_names(evidence, mask)
+            if len(extra):
+                ids = np.union1d(ids, extra)
+            if not len(ids):
+                continue
+            self._score_names(qname, ids, best)
+        scored = []
+        for e_idx, (name_score, cmp, name_feats) in best.items():
+            record = index.entities[e_idx]
+            feats = list(name_feats)
+            score = name_score
+            for f in EVIDENCE_FEATURES:
+                value = f.fn(evidence, record)
+                if value:
+                    feats.append((f, value))
+                    score += f.weight * value
+            scored.append((min(1.0, max(0.0, score)), record.id, e_idx, cmp, feats))
+        scored.sort(key=lambda r: (-r[0], r[1]))
+        results = []
+        for score, _, e_idx, cmp, feats in scored[:limit]:
+            record = index.entities[e_idx]
+            results.append(
+                Match(
+                    entity_id=record.id,
+                    score=score,
+                    match=score >= self.threshold,
+                    name=record.caption,
+                    schema=record.schema,
+                    list_version=record.list_version,
+                    explanation=explain(cmp, index, feats),
+                )
+            )
+        return results[:limit]
+
+    def _score_names(
+        self,
+        qname: QueryName,
+        ids: np.ndarray,  # type: ignore[type-arg]
+        best: dict[int, tuple[float, NameComparison, list[tuple[Feature, float]]]],
+    ) -> None:
+        index = self.index
+        name_tokens = index.name_tokens
+        token_ids = sorted({t for n in ids.tolist() for t in name_tokens[n]})
+        table = SimilarityTable(index, qname, token_ids)
+        name_entity = index.name_entity
+        for n in ids.tolist():
+            cmp = compare(index, qname, n, table)
+            feats = [(f, f.fn(cmp, index)) for f in NAME_FEATURES]
+            score = sum(f.weight * v for f, v in feats)
+            e_idx = int(name_entity[n])
+            prev = best.get(e_idx)
+            if prev is None or score > prev[0]:
+                best[e_idx] = (score, cmp, feats)
+
+    def _identifier_names(self, evidence: QueryEvidence, mask: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        if not evidence.identifiers:
+            return np.zeros(0, dtype=np.int64)
+        entities = {e for i in evidence.identifiers for e in self.index.id_lookup.get(i, [])}
+        if not entities:
+            return np.zeros(0, dtype=np.int64)
+        hits = np.flatnonzero(np.isin(self.index.name_entity, np.fromiter(entities, dtype=np.int32)) & mask)
+        return hits.astype(np.int64)
+
+    def _query_names(self, query: Query) -> list[QueryName]:
+        if query.schema not in QUERY_SCHEMATA:
+            raise QueryError(f"unknown schema {query.schema!r}: use one of {', '.join(QUERY_SCHEMATA)}")
+        out = []
+        for position, text in enumerate([query.name, *query.aliases]):
+            field = "name" if position == 0 else f"aliases[{position - 1}]"
+            if not isinstance(text, str):
+                raise QueryError(f"query {field} must be a string, not {type(text).__name__}")
+            if len(text) > MAX_NAME_LENGTH:
+                raise QueryError(
+                    f"query {field} is {len(text)} characters long; a name has at most {MAX_NAME_LENGTH}"
+                )
+            if not clean(text):
+                if position == 0:
+                    raise QueryError("query name is empty: give the name of the party to screen")
+                continue
+            qname = analyse_query_name(self.index, text, query.schema)
+            if not qname.canon:
+                if position == 0:
+                    raise QueryError(f"query {field} {text[:80]!r} has no letters or digits to match on")
+                continue
+            if len(qname.canon) > MAX_NAME_TOKENS:
+                raise QueryError(f"query {field} has {len(qname.canon)} words; a name has at most {MAX_NAME_TOKENS}")
+            out.append(qname)
+        return out
+
+
+def _query_evidence(query: Query) -> QueryEvidence:
+    dates = (d,) if query.birth_date and (d := normalise_date(query.birth_date)) else ()
+    countries = (c,) if query.country and (c := normalise_country(query.country)) else ()
+    ids = tuple(sorted({i for v in query.id_numbers if (i := normalise_identifier(v))}))
+    return QueryEvidence(dates, countries, ids)
+
+
+def default_index_dir(settings: Settings) -> Path:
+    return settings.index_dir

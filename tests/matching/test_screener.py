@@ -1,0 +1,240 @@
+"""Behaviour of the screener on small hand-made lists (tests/factories.make_entity)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clearance.errors import QueryError
+from clearance.matching.screener import DEFAULT_THRESHOLD, Screener
+from clearance.matching.types import Match, Query
+from clearance.model import Entity
+from clearance.settings import Settings
+from tests.factories import make_entity
+
+# A background of ordinary listed names, so rarity weights behave as they do on a real list.
+BACKGROUND = [
+    make_entity(f"test:p{i}", "Person", name=f"{last}, {first}")
+    for i, (last, first) in enumerate(
+        [
+            ("SANTOS", "Maria"), ("SANTOS", "Joao Carlos"), ("MARTIN", "Pierre"), ("HERNANDEZ", "Jose Luis"),
+            ("HERNANDEZ LOPEZ", "Juan"), ("GARCIA", "Juan Carlos"), ("RODRIGUEZ", "Juan"), ("AL-TIKRITI", "Hala"),
+            ("HASSAN", "Ali"), ("KHAN", "Abdul"), ("AHMED", "Ali"), ("HUSSEIN", "Saddam"), ("SILVA", "Juan"),
+            ("LOPEZ", "Maria"), ("SMITH", "John"), ("LEE", "Kim"), ("PEREZ", "Jose"), ("ALI", "Muhammad"),
+        ]
+    )
+] + [
+    make_entity(f"test:o{i}", "Organization", name=name)
+    for i, name in enumerate(
+        [
+            "ACME TRADING CO., LTD.", "GLOBAL SHIPPING LLC", "NATIONAL IRANIAN OIL COMPANY", "BANCO NACIONAL DE CUBA",
+            "KOREA MINING DEVELOPMENT TRADING CORPORATION", "ALFA BANK JSC", "SANTOS INVESTMENTS S.A.",
+        ]
+    )
+]
+
+
+def screener(*entities: Entity) -> Screener:
+    return Screener.from_entities([*BACKGROUND, *entities], list_version="test@2021-01-01")
+
+
+def top(s: Screener, name: str, schema: str = "Thing", **kw: object) -> Match | None:
+    matches = s.screen(Query(name=name, schema=schema, **kw))  # type: ignore[arg-type]
+    return matches[0] if matches else None
+
+
+def matched(s: Screener, name: str, entity_id: str, schema: str = "Thing", **kw: object) -> bool:
+    return any(m.entity_id == entity_id and m.match for m in s.screen(Query(name=name, schema=schema, **kw)))  # type: ignore[arg-type]
+
+
+CEIEC = make_entity(
+    "test:ceiec",
+    "Organization",
+    name="CEIEC",
+    alias=["CHINA NATIONAL ELECTRONICS IMPORT AND EXPORT CORPORATION", "CHINA NATIONAL ELECTRONIC IMPORT-EXPORT COMPANY"],
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "China National Electronics Import & Export Corporation",
+        "China Electronics Import-Export Company",
+        "China Electronics Import-Export Co.",
+        "CEIEC",
+    ],
+)
+def test_every_spelling_of_ceiec_finds_it_first(name: str) -> None:
+    best = top(screener(CEIEC), name, "Organization")
+    assert best is not None and best.entity_id == "test:ceiec" and best.match
+
+
+def test_an_acronym_matches_the_initials_of_a_listed_name() -> None:
+    s = screener(make_entity("test:k", "Organization", name="KALASHNIKOV MACHINE BUILDING FACTORY CORPORATION"))
+    assert matched(s, "KMBFC", "test:k", "Organization")
+
+
+def test_romanisations_of_a_given_name_match() -> None:
+    s = screener(make_entity("test:m", "Person", name="ZARRAB, Mohammed Reza"))
+    assert matched(s, "Muhammad Reza Zarrab", "test:m", "Person")
+    assert matched(s, "Mohamad Riza ZARRAB", "test:m", "Person")
+
+
+def test_cyrillic_query_meets_romanised_listing() -> None:
+    s = screener(make_entity("test:r", "Person", name="ROTENBERG, Arkady Romanovich"))
+    assert matched(s, "Аркадий Романович Ротенберг", "test:r", "Person")
+
+
+def test_word_order_and_surname_first_do_not_matter() -> None:
+    s = screener(make_entity("test:s", "Person", name="SALAZAR CARDENAS, Carlos Mario"))
+    assert matched(s, "Carlos Mario Salazar Cardenas", "test:s", "Person")
+    assert matched(s, "Salazar Cardenas Carlos Mario", "test:s", "Person")
+
+
+def test_dropped_middle_name_still_matches() -> None:
+    s = screener(make_entity("test:v", "Person", name="VILLANUEVA MADRID, Mario Ernesto"))
+    assert matched(s, "Mario Villanueva Madrid", "test:v", "Person")
+
+
+def test_one_typo_in_a_long_token_still_matches() -> None:
+    s = screener(make_entity("test:b", "Organization", name="BAQIYATALLAH MEDICAL SCIENCES UNIVERSITY"))
+    assert matched(s, "Baqiyatallah Medical Sciences Univensity", "test:b", "Organization")
+
+
+def test_particles_and_punctuation_lost_still_match() -> None:
+    s = screener(make_entity("test:a", "Person", name="AL-MASLI, 'Abd-al-Hamid"))
+    assert matched(s, "abdalhamid almasli", "test:a", "Person")
+
+
+def test_legal_form_spelt_out_or_dropped_still_matches() -> None:
+    s = screener(make_entity("test:l", "Organization", name="INVERSIONES Y REPRESENTACIONES S.A."))
+    assert matched(s, "Inversiones y Representaciones Sociedad Anonima", "test:l", "Organization")
+    assert matched(s, "Inversiones y Representaciones", "test:l", "Organization")
+
+
+def test_a_different_hull_number_does_not_match() -> None:
+    s = screener(make_entity("test:h8", "Vessel", name="HOSHIKAZE MARU NO. 8"))
+    assert matched(s, "Hoshikaze Maru No. 8", "test:h8", "Vessel")
+    assert not matched(s, "Hoshikaze Maru No. 6", "test:h8", "Vessel")
+
+
+def test_a_number_does_not_match_a_word() -> None:
+    s = screener(make_entity("test:bt", "Organization", name="BELLETECH CORP"))
+    assert not matched(s, "11420 CORP", "test:bt", "Organization")
+
+
+def test_a_different_distinctive_word_does_not_match() -> None:
+    s = screener(make_entity("test:mw", "Organization", name="MWANGI & SONS"))
+    assert matched(s, "Mwangi and Sons", "test:mw", "Organization")
+    assert not matched(s, "Mwangi & Daughters", "test:mw", "Organization")
+
+
+@pytest.mark.parametrize("name", ["Santos", "Martin", "Juan Hernandez", "Maria"])
+def test_a_single_common_token_or_common_pair_alerts_nothing(name: str) -> None:
+    s = screener()
+    assert not any(m.match for m in s.screen(Query(name=name, schema="Person")))
+
+
+def test_rare_tokens_count_for_more_than_common_ones() -> None:
+    s = screener(make_entity("test:q", "Person", name="QUBAYSI, Munir Juan"))
+    common = top(s, "Juan Santos", "Person")
+    rare = top(s, "Munir Qubaysi", "Person")
+    assert rare is not None and rare.match
+    assert common is None or common.score < rare.score
+
+
+def test_birth_date_raises_and_a_contradicting_one_lowers_the_score() -> None:
+    person = make_entity("test:d", "Person", name="MAYA RIOS, Edison", birthDate="1970-05-17")
+    s = screener(person)
+
+    def score(**kw: object) -> float:
+        return next(m.score for m in s.screen(Query(name="Edisson Maya", schema="Person", **kw)) if m.entity_id == "test:d")  # type: ignore[arg-type]
+
+    plain = score()
+    assert score(birth_date="1970-05-17") > plain
+    assert score(birth_date="1985") < plain
+
+
+def test_country_agreement_raises_and_disagreement_lowers_the_score() -> None:
+    s = screener(make_entity("test:c", "Organization", name="ORIENT STAR TRADING LLC", country="ir"))
+
+    def score(country: str) -> float:
+        return next(m.score for m in s.screen(Query(name="Orient Star Trading", schema="Organization", country=country)))
+
+    assert score("Iran") > score("Germany")
+
+
+def test_an_identifier_match_is_decisive_and_a_different_one_argues_against() -> None:
+    s = screener(make_entity("test:i", "Vessel", name="OCEAN GLORY", imoNumber="IMO 9187629"))
+    hit = top(s, "Ocean Glori Star", "Vessel", id_numbers=["9187629"])
+    assert hit is not None and hit.entity_id == "test:i" and hit.match
+    assert any(f.name == "identifier_match" for f in hit.explanation.features)
+    plain = top(s, "Ocean Glory", "Vessel")
+    other = top(s, "Ocean Glory", "Vessel", id_numbers=["IMO 9999999"])
+    assert plain is not None and other is not None and other.score < plain.score
+
+
+def test_a_person_query_does_not_match_a_vessel() -> None:
+    s = screener(make_entity("test:vs", "Vessel", name="MARIA GRAZIA SANTORO"))
+    assert not any(m.entity_id == "test:vs" for m in s.screen(Query(name="Maria Grazia Santoro", schema="Person")))
+    assert matched(s, "Maria Grazia Santoro", "test:vs", "Thing")
+
+
+def test_organization_and_company_queries_match_each_other() -> None:
+    s = screener(make_entity("test:co", "Company", name="ZAGROS PETROCHEMICAL COMPANY"))
+    assert matched(s, "Zagros Petrochemical Co", "test:co", "Organization")
+
+
+def test_every_match_is_explained() -> None:
+    s = screener(CEIEC)
+    best = top(s, "China Electronics Import-Export Co.", "Organization")
+    assert best is not None
+    exp = best.explanation
+    assert exp.query_name == "China Electronics Import-Export Co."
+    assert exp.matched_name == "CHINA NATIONAL ELECTRONIC IMPORT-EXPORT COMPANY"
+    assert ("china", "china", 1.0) in exp.aligned
+    assert {f.name for f in exp.features} >= {"query_coverage", "listed_coverage"}
+    assert all(f.description for f in exp.features)
+    assert 0.0 <= best.score <= 1.0 and best.list_version == "test@2021-01-01"
+
+
+def test_results_are_best_first_and_include_near_misses() -> None:
+    s = screener()
+    matches = s.screen(Query(name="Juan Carlos Garcia Lopez", schema="Person"), limit=5)
+    assert matches and [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    assert s.threshold == DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\x00\x01", "-- ... !!"])
+def test_empty_or_punctuation_only_names_are_a_query_error(name: str) -> None:
+    with pytest.raises(QueryError):
+        screener().screen(Query(name=name))
+
+
+def test_a_ten_kilobyte_name_is_a_query_error() -> None:
+    with pytest.raises(QueryError, match="characters"):
+        screener().screen(Query(name="A" * 10_000))
+
+
+def test_an_unknown_schema_is_a_query_error() -> None:
+    with pytest.raises(QueryError, match="schema"):
+        screener().screen(Query(name="Acme", schema="Spaceship"))
+
+
+@pytest.mark.parametrize("name", ["Mohammed\x00Ali\x07", "Ива́н 习近平 محمد Smith", "🙂🙂 Acme 🙂", "\u200b\u200bZ"])
+def test_garbage_but_nonempty_names_screen_without_crashing(name: str) -> None:
+    for m in screener().screen(Query(name=name)):
+        assert 0.0 <= m.score <= 1.0
+
+
+def test_index_is_built_once_saved_and_loaded(tmp_path: Path) -> None:
+    from clearance.matching.index import build_index, load_index, save_index
+
+    index = build_index([(e, "v") for e in [*BACKGROUND, CEIEC]], key="k")
+    path = tmp_path / "k.idx"
+    save_index(index, path)
+    loaded = Screener(load_index(path))
+    best = loaded.screen(Query(name="CEIEC", schema="Organization"))[0]
+    assert best.entity_id == "test:ceiec"
+    assert Settings.load(tmp_path).index_dir == tmp_path / "index"
