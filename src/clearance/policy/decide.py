@@ -154,6 +154,8 @@ def decide_party(
     matched: list[str] = []
 
     for match in matches:
+        if match.list_version and match.list_version not in versions:
+            versions.append(match.list_version)  # what the screener screened against
         if not match.match:
             continue
         found = context.listed(match.entity_id, day)

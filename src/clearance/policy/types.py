@@ -238,7 +238,9 @@ class PartyDecision:
     as_of: datetime
     transaction: Transaction
     reasons: list[Reason] = field(default_factory=list)
-    list_versions: list[str] = field(default_factory=list)  # labels of the versions in force at as_of
+    list_versions: list[str] = field(
+        default_factory=list
+    )  # labels of the list versions screened and relied on
 
     @property
     def conditions(self) -> list[Condition]:
