@@ -191,9 +191,14 @@ def read_lines(files: Sequence[Path], list_name: str) -> ParsedList:
     return ParsedList(entities)
 
 
+def read_broken(files: Sequence[Path], list_name: str) -> ParsedList:
+    raise ValueError("a bug in the reader")
+
+
 @pytest.fixture(autouse=True)
 def line_format(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(registry.FORMATS, "test-lines", f"{__name__}:read_lines")
+    monkeypatch.setitem(registry.FORMATS, "test-broken", f"{__name__}:read_broken")
 
 
 LIST = "custom-dl"
@@ -413,6 +418,16 @@ def test_a_second_update_at_the_same_time_is_refused(env: Env, server: Server) -
     assert server.seen == []
 
 
+def test_a_crashing_reader_fails_its_list_only(env: Env, server: Server) -> None:
+    server.route("/custom-crash/list.csv", ok(BODY))
+    server.route("/custom-good/list.csv", ok(BODY))
+    crashing = replace(line_source(server, "custom-crash"), format="test-broken")
+    crash, good = env.update(crashing, line_source(server, "custom-good"))
+    assert crash.status == "failed" and "ValueError: a bug in the reader" in crash.message
+    assert env.store.active_version("custom-crash") is None
+    assert good.status == "updated"
+
+
 # --------------------------------------------------------------------------------------------------
 # Failures: each leaves the active version, the kept files and the remembered validators alone
 
@@ -459,6 +474,8 @@ def test_an_html_error_page_sent_with_200_is_refused(env: Env, server: Server) -
     server.route(f"/{LIST}/list.csv", ok(page, headers={"Content-Type": "text/csv"}))
     [result] = env.update(line_source(server))
     assert_failed_and_untouched(env, result, before, "HTML error page instead of CSV", "Service Unavailable")
+    assert (env.home / "downloads" / LIST / "failed" / "list.csv").read_bytes() == page
+    assert result.kept is None
 
 
 def test_an_html_page_instead_of_xml_is_refused(env: Env, server: Server) -> None:
@@ -629,7 +646,7 @@ def test_a_malformed_sources_file_names_the_field(tmp_path: Path) -> None:
     assert info.value.field == "kind" and info.value.path == str(bad)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from(["csv", "tsv", "xml"]))
 def test_verification_never_crashes_on_arbitrary_bytes(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, kind: str

@@ -238,7 +238,7 @@ class UpdateResult:
     message: str = ""
     warnings: list[str] = field(default_factory=list)
     files: list[FileOutcome] = field(default_factory=list)
-    kept: Path | None = None  # where the imported files are kept
+    kept: Path | None = None  # where the files of ``version`` are kept (None on failure)
 
     @property
     def ok(self) -> bool:
@@ -314,6 +314,7 @@ def _update_one(
     list_dir = root / name
     last_good = state.last_good(name, root)
     tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=root))
+    arrived = False  # once every file is here, a failure keeps them in <list>/failed/ for inspection
     try:
         # 1. fetch every file; a 304 reuses the copy kept from the last import
         for file in source.files:
@@ -337,6 +338,7 @@ def _update_one(
         fetched = [o for o in result.files if not o.missing]
         if not fetched:
             raise DownloadError("the server has none of the list's files")
+        arrived = True
 
         # 2. nothing new at all: no import, unless the store lost what was imported from these files
         if all(o.not_modified for o in fetched):
@@ -378,14 +380,11 @@ def _update_one(
         state.remember(name, result.kept, root, source.files, result.files)
         state.save()
         return result
-    except ParseError as exc:
-        result.message = _parse_message(exc, source)
-        result.kept = _keep_failed(tmp, list_dir)
-        if result.kept is not None:
-            result.message += f" (the download is kept in {result.kept})"
-        return result
-    except (DownloadError, ClearanceError) as exc:
-        result.message = str(exc)
+    except ClearanceError as exc:
+        result.message = _parse_message(exc, source) if isinstance(exc, ParseError) else str(exc)
+        failed = _keep_failed(tmp, list_dir) if arrived else None
+        if failed is not None:
+            result.message += f" (the download is kept in {failed})"
         return result
     except OSError as exc:
         result.message = f"cannot write the download under {root}: {exc}"
