@@ -892,6 +892,121 @@ def audit_verify(ctx: Context, head: str | None) -> None:
         sys.exit(1)
 
 
+# -- payments, blocked-property ledger, OFAC reports -------------------------------------------------
+
+
+@cli.group()
+def payments() -> None:
+    """Screen payment messages (pacs.008, pain.001, MT103) and record what they cause."""
+
+
+@payments.command("screen")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--as-of", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Decide as of (US Eastern)."
+)
+@click.option(
+    "--record/--no-record", "record_", default=True, help="Write blocks, rejections, bad input to the ledger."
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def payments_screen(
+    ctx: Context, files: tuple[Path, ...], as_of: datetime | None, record_: bool, as_json: bool
+) -> None:
+    """Screen each message in FILES: PASS, HOLD, BLOCK, REJECT or AUTHORIZED, with reasons."""
+    from clearance.ledger import Ledger
+    from clearance.payments.iso20022 import MAX_MESSAGE_BYTES
+    from clearance.payments.screen import PaymentScreener, record
+
+    screener = PaymentScreener.from_store(ctx.store, ctx.settings)
+    rows = []
+    with Ledger(ctx.settings.database_path) as ledger:
+        for path in files:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_MESSAGE_BYTES + 1)  # the parser refuses anything larger
+            result = screener.screen_bytes(data, source=str(path), as_of=as_of)
+            entries = record(result, ledger) if record_ else []
+            rows.append({**result.to_dict(), "ledger_entries": [e.seq for e in entries]})
+            if not as_json:
+                click.echo(f"{result.outcome.value:<10} {path}  {rows[-1]['message_id'] or ''}")
+                if result.malformed:
+                    where = result.malformed.field or (
+                        f"line {result.malformed.line}" if result.malformed.line else ""
+                    )
+                    click.echo(f"    malformed{f' at {where}' if where else ''}: {result.malformed.reason}")
+                for reason in result.reasons:
+                    click.echo(f"    {reason.outcome.value:<10} {reason.party or ''}: {reason.message}")
+                for entry in entries:
+                    click.echo(
+                        f"    ledger #{entry.seq} {entry.kind} {entry.amount} {entry.currency} ({entry.owner})"
+                    )
+    if as_json:
+        _print_json(rows)
+
+
+@cli.group()
+def reports() -> None:
+    """OFAC reports from the blocked-property ledger: what is due when, and exports."""
+
+
+_FILER = click.option(
+    "--filer", envvar="CLEARANCE_FILER", default="(filer not configured)", help="Filing institution."
+)
+_TODAY = click.option("--today", type=DATE, help="Count from this day instead of today.")
+
+
+@reports.command("due")
+@_FILER
+@_TODAY
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def reports_due(ctx: Context, filer: str, today: datetime | None, as_json: bool) -> None:
+    """Every report the ledger calls for, with its due date (initial, rejected, annual)."""
+    from clearance.ledger import Ledger
+    from clearance.reports.ofac import Filer, all_reports
+
+    day = _date(today) or date.today()
+    with Ledger(ctx.settings.database_path) as ledger:
+        found = all_reports(ledger, Filer(name=filer), today=day)
+    if as_json:
+        _print_json([{**r.to_dict(), "overdue": r.overdue(day)} for r in found])
+        return
+    if not found:
+        click.echo("no reports due: the ledger holds no blocked or rejected transactions")
+    for r in found:
+        late = "  OVERDUE" if r.overdue(day) else ""
+        click.echo(f"{r.due}  {r.id:<12} {r.title:<40} event {r.event_date}{late}")
+
+
+@reports.command("export")
+@click.argument("report_id")
+@click.option("--format", "format_", type=click.Choice(["pdf", "json"]), default="pdf", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: REPORT_ID.FORMAT).",
+)
+@_FILER
+@_TODAY
+@pass_ctx
+def reports_export(
+    ctx: Context, report_id: str, format_: str, out: Path | None, filer: str, today: datetime | None
+) -> None:
+    """Write report REPORT_ID (as `reports due` lists it) as PDF or JSON."""
+    from clearance.ledger import Ledger
+    from clearance.reports.ofac import Filer, all_reports, to_json, to_pdf
+
+    with Ledger(ctx.settings.database_path) as ledger:
+        found = {r.id: r for r in all_reports(ledger, Filer(name=filer), today=_date(today) or date.today())}
+    if report_id not in found:
+        raise NotFound(f"no report {report_id!r}; `clearance reports due` lists them")
+    target = out or Path(f"{report_id}.{format_}")
+    target.write_bytes(to_pdf(found[report_id]) if format_ == "pdf" else to_json(found[report_id]))
+    click.echo(f"wrote {target}")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)
