@@ -115,6 +115,11 @@ def _null(value: str) -> str | None:
     return None if value in NULLS else value
 
 
+def _values(row: list[str]) -> list[str | None]:
+    """The row's fields stripped, nulls as None."""
+    return [None if (s := f.strip()) in NULLS else s for f in row]
+
+
 Row = tuple[int, list[str]]  # (line number, fields as read)
 
 
@@ -309,11 +314,11 @@ class _Builder:
     def build(self, rec: _Record) -> Entity:
         row = rec.row
         path = self.paths[PRIMARY]
-        name = _null(row[1])
+        v = _values(row)
+        name = v[1]
         if name is None:
             raise ParseError("the entry has no name", path=path, line=rec.line, field="SDN_Name")
-        sdn_type = _null(row[2])
-        sdn_type = sdn_type.lower() if sdn_type else None
+        sdn_type = v[2].lower() if v[2] else None
         if sdn_type not in SCHEMA_BY_TYPE:
             raise ParseError(
                 f"unknown SDN_Type {row[2].strip()!r}; expected individual, vessel, aircraft or -0-",
@@ -328,28 +333,30 @@ class _Builder:
             last, _, first = name.partition(",")
             entity.add("lastName", last)
             entity.add("firstName", first)
-        program = _null(row[3])
-        if program:
-            for tag in _PROGRAM_SPLIT.split(program.strip("[] ")):
+        if v[3]:
+            for tag in _PROGRAM_SPLIT.split(v[3].strip("[] ")):
                 entity.add("program", tag.strip("[] "))
         entity.add("topics", "sanction")
-        _put(entity, "position", _null(row[4]), "Title")
-        for index, prop, label in VESSEL_COLUMNS:
-            _put(entity, prop, _null(row[index]), label)
-        self._country(entity, "flag", _null(row[9]), "Vessel flag")
-        owner = _null(row[10])
-        if owner:
-            entity.add("notes", f"Vessel owner: {owner}")
-            target = self.resolve(owner, rec.ent_num)
-            if target is not None and allowed(schema, "owner"):
-                entity.add("owner", self.id(target))
+        if v[4]:
+            _put(entity, "position", v[4], "Title")
+        if any(v[5:11]):  # vessel columns
+            for index, prop, label in VESSEL_COLUMNS:
+                _put(entity, prop, v[index], label)
+            self._country(entity, "flag", v[9], "Vessel flag")
+            owner = v[10]
+            if owner:
+                entity.add("notes", f"Vessel owner: {owner}")
+                target = self.resolve(owner, rec.ent_num)
+                if target is not None and allowed(schema, "owner"):
+                    entity.add("owner", self.id(target))
 
         for alt in rec.aliases:
-            alt_name = _null(alt[3])
+            a = _values(alt)
+            alt_name = a[3]
             if alt_name is None:
                 continue
-            alt_type = (_null(alt[2]) or "aka").lower().replace(".", "").replace(" ", "")
-            remark = _null(alt[4])
+            alt_type = (a[2] or "aka").lower().replace(".", "").replace(" ", "")
+            remark = a[4]
             weak = "weak" in alt_type or (remark is not None and "weak" in remark.lower())
             prop = "weakAlias" if weak else ALIAS_PROPS.get(alt_type.replace("weak", ""), "alias")
             entity.add(prop, alt_name)
@@ -357,21 +364,22 @@ class _Builder:
                 entity.add("notes", f"{alt_name}: {remark}")
 
         for add in rec.addresses:
-            parts = [_null(add[2]), _null(add[3]), _null(add[4])]
-            address = ", ".join(" ".join(p.split()) for p in parts if p)
-            _put(entity, "address", address or None, "Address")
-            country = _null(add[4])
+            a = _values(add)
+            address = ", ".join(" ".join(p.split()) for p in a[2:5] if p)
+            if address:
+                _put(entity, "address", address, "Address")
+            country = a[4]
             if country:
                 code = country_code(country)
                 if code is None:
                     self.unknown_countries.add(country)
                 else:
                     _put(entity, "country", code, "Country")
-            remark = _null(add[5])
+            remark = a[5]
             if remark:
                 entity.add("notes", f"Address {address}: {remark}" if address else f"Address: {remark}")
 
-        remarks_text = (row[11] if _null(row[11]) is not None else "") + "".join(c[1] for c in rec.comments)
+        remarks_text = (row[11] if v[11] is not None else "") + "".join(c[1] for c in rec.comments)
         self._remarks(entity, rec.ent_num, parse_remarks(remarks_text))
 
         # the rows as read, fields in the order of COLUMNS (nulls still "-0- ")
