@@ -121,7 +121,9 @@ def test_parallel_run_writes_the_same_bytes_as_a_serial_run(tmp_path: Path) -> N
 def test_parallel_workers_load_the_saved_index_without_rebuilding_it(tmp_path: Path) -> None:
     home = make_home(tmp_path)
     spec = ScreenerSpec(home)
+    assert not spec.index_saved()
     spec.load()  # builds and saves the index
+    assert spec.index_saved()
     index_dir = Settings.load(home).index_dir
     before = {p: p.stat().st_mtime_ns for p in index_dir.rglob("*") if p.is_file()}
     assert before, "the screener saved no index under the home folder"

@@ -13,14 +13,15 @@ Formats (chosen by file extension or named): JSON lines, CSV and Parquet.
 * A query that cannot be screened (bad JSON, no name, unknown schema, ...) does not stop the batch: its
   result carries ``"error": "line N: ..."`` (``row N`` for Parquet) and no matches.
 
-Parallel runs fork worker processes; each loads the screener once from the on-disk index (the parent makes
-sure it exists first, so no worker ever builds it) and screens chunks of queries. Results come back in
+Parallel runs fork worker processes; each loads the screener once from the on-disk index (the parent builds
+and saves it first when it is missing, so no worker ever builds it) and screens chunks of queries. Results come back in
 input order and are byte-for-byte those of a serial run.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import multiprocessing
 import os
@@ -210,6 +211,19 @@ class ScreenerSpec:
             )
         finally:
             store.close()
+
+    def index_saved(self) -> bool:
+        """Whether the index for these list versions is already on disk (so loading it builds nothing)."""
+        from clearance.matching.index import index_key, index_path
+        from clearance.store import open_store
+
+        settings = Settings.load(self.home)
+        store = open_store(settings)
+        try:
+            versions = store.active_versions(list(self.lists) if self.lists else None, self.as_of)
+        finally:
+            store.close()
+        return index_path(settings.index_dir, index_key(v.content_hash for v in versions)).exists()
 
 
 @dataclass(slots=True, frozen=True)
@@ -456,23 +470,24 @@ def screen_file(
             "explanations fit only the JSON-lines result format; drop --explain or use .jsonl"
         )
     total, records = read_records(input_path, in_fmt)
-    # Load (and if missing, build and save) the index here, once, before any worker starts.
-    screener: Screener | None = spec.load()
     job = _Job(limit=limit, explain=explain, output_format=out_fmt)
     n_workers = max(1, workers or os.cpu_count() or 1)
     size = chunk_size or chunk_size_for(total, n_workers)
     n_workers = min(n_workers, max(1, -(-total // size)))
     report = BatchReport(workers=n_workers)
+    if n_workers > 1 and not spec.index_saved():
+        # Build and save the index once, here, so that no worker builds it; the workers load it.
+        spec.load()
+        gc.collect()
     writer = _Writer(output_path, out_fmt)
     ok = False
     try:
         results: Iterable[_ChunkResult]
         if n_workers == 1:
-            assert screener is not None
+            screener = spec.load()
             results = (_screen_chunk(screener, job, chunk) for chunk in _chunks(records, size))
             ok = _collect(results, writer, report, total, progress)
         else:
-            screener = None  # the workers load their own; do not hand them this one's pages
             context = multiprocessing.get_context("fork")
             with context.Pool(n_workers, initializer=_init_worker, initargs=(spec, job)) as pool:
                 results = pool.imap(_worker_chunk, _chunks(records, size))
