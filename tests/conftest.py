@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -17,3 +18,9 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present: the real list files in ../shared are unavailable")
     return path
+
+
+# Hypothesis: no per-example deadline. Timing is measured by benchmarks, not asserted in tests, and a
+# loaded CI machine must not turn a slow example into a failure.
+settings.register_profile("clearance", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("clearance")

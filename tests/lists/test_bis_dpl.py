@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import pytest
@@ -100,13 +99,6 @@ def test_real_file_known_row() -> None:
     assert all(invalid_properties(e) == [] for e in parsed.entities)
     # The 2022-09-07 file has "0222-05-18" and "3017-08-22" for Last_Update: warnings, not failures.
     assert any("0222-05-18" in w for w in parsed.warnings)
-
-
-def test_real_file_reads_in_under_a_second() -> None:
-    path = real_file()
-    start = time.perf_counter()
-    read([path], "bis-dpl")
-    assert time.perf_counter() - start < 1.0
 
 
 def test_missing_column_names_the_column(tmp_path: Path) -> None:
