@@ -75,10 +75,13 @@ def test_passport_with_country_and_dates() -> None:
 
 
 def test_identifier_numbers_keep_inner_parentheses_that_are_not_countries() -> None:
-    r = parse_remarks("National ID No. K357514(4) (Hong Kong); Cedula No. 123 (Medellin)")
-    first, second = r.identifiers
+    r = parse_remarks(
+        "National ID No. K357514(4) (Hong Kong); Cedula No. 123 (Medellin); Kenyan ID No. 1372584, Kenya"
+    )
+    first, second, third = r.identifiers
     assert (first.number, first.country) == ("K357514(4)", "hk")
     assert (second.number, second.country) == ("123 (Medellin)", None)
+    assert (third.number, third.country) == ("1372584", "ke")
 
 
 def test_registration_uscc_tax_and_website() -> None:

@@ -50,7 +50,7 @@ from pathlib import Path
 
 from clearance.errors import ParseError
 from clearance.lists.base import ParsedList
-from clearance.lists.ofac_remarks import Remarks, allowed, country_code, parse_remarks
+from clearance.lists.ofac_remarks import Remarks, allowed, country_code, parse_remarks, table
 from clearance.model import Entity, entity_id
 
 ENCODING = "cp1252"
@@ -104,7 +104,6 @@ VESSEL_COLUMNS = (
 )
 
 NULLS = frozenset({"-0-", "-0", ""})
-_ENT_NUM = re.compile(r"^\s*(\d{1,12})\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PROGRAM_SPLIT = re.compile(r"\]\s*\[")
 _SLUG = re.compile(r"[^0-9A-Za-z]+")
@@ -206,34 +205,32 @@ def _rows(path: Path, role: str) -> list[Row]:
         )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     out: list[Row] = []
-    last = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise ParseError(f"not valid CSV: {exc}", path=path, line=last + 1) from exc
-        line = last + 1
-        last = reader.line_num
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        if len(row) != len(columns):
-            missing = len(row) < len(columns)
-            raise ParseError(
-                f"expected {len(columns)} fields, found {len(row)}"
-                + ("; the row is cut short" if missing else ""),
-                path=path,
-                line=line,
-                field=columns[len(row)] if missing else f"#{len(columns) + 1} (extra)",
-            )
-        m = _ENT_NUM.match(row[0])
-        if m is None:
-            raise ParseError(
-                f"ent_num {row[0][:40]!r} is not a number", path=path, line=line, field="ent_num"
-            )
-        row[0] = str(int(m.group(1)))
-        out.append((line, row))
+    width = len(columns)
+    last = 0  # the physical line the previous row ended on
+    try:
+        for row in reader:
+            line = last + 1
+            last = reader.line_num
+            if len(row) != width:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # a blank line
+                missing = len(row) < width
+                raise ParseError(
+                    f"expected {width} fields, found {len(row)}"
+                    + ("; the row is cut short" if missing else ""),
+                    path=path,
+                    line=line,
+                    field=columns[len(row)] if missing else f"#{width + 1} (extra)",
+                )
+            ent_num = row[0].strip()
+            if not (ent_num.isascii() and ent_num.isdigit() and len(ent_num) <= 12):
+                raise ParseError(
+                    f"ent_num {row[0][:40]!r} is not a number", path=path, line=line, field="ent_num"
+                )
+            row[0] = ent_num if ent_num[0] != "0" else str(int(ent_num))
+            out.append((line, row))
+    except csv.Error as exc:
+        raise ParseError(f"not valid CSV: {exc}", path=path, line=last + 1) from exc
     return out
 
 
@@ -367,14 +364,14 @@ class _Builder:
             a = _values(add)
             address = ", ".join(" ".join(p.split()) for p in a[2:5] if p)
             if address:
-                _put(entity, "address", address, "Address")
+                entity.add("address", address)  # every schema read here has address and country
             country = a[4]
             if country:
                 code = country_code(country)
                 if code is None:
                     self.unknown_countries.add(country)
                 else:
-                    _put(entity, "country", code, "Country")
+                    entity.add("country", code)
             remark = a[5]
             if remark:
                 entity.add("notes", f"Address {address}: {remark}" if address else f"Address: {remark}")
@@ -393,15 +390,16 @@ class _Builder:
 
     def _remarks(self, entity: Entity, ent_num: str, remarks: Remarks) -> None:
         schema = entity.schema
+        props = table().schemata.get(schema, frozenset())
         programs = entity.get("program")
         for fact in remarks.properties:
-            target = allowed(schema, fact.prop)
+            target = fact.prop if fact.prop in props else allowed(schema, fact.prop)
             if target is None:
                 entity.add("notes", fact.text)
                 continue
             entity.add(target, fact.value)
-            if fact.prop in ("nationality", "citizenship"):
-                _put(entity, "country", fact.value, "Country")
+            if target in ("nationality", "citizenship"):
+                entity.add("country", fact.value)
         for ident in remarks.identifiers:
             target = allowed(schema, ident.prop)
             if target is not None:

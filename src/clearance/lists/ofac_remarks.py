@@ -37,7 +37,7 @@ class Rule:
     passport: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fact:
     """A property value a remark item states, with the item as written (kept when the value cannot
     go under ``prop`` on the entity's schema)."""
@@ -124,11 +124,14 @@ def table() -> Table:
     return Table(rules, patterns, fallbacks, schemata, countries)
 
 
-_WORD_END = re.compile(r"[\s:#]")
-
-
 def _first_word(text: str) -> str:
-    return _WORD_END.split(text.strip(), maxsplit=1)[0].casefold()
+    words = text.split(None, 1)
+    if not words:
+        return ""
+    word = words[0]
+    if ":" in word or "#" in word:
+        word = word.replace("#", ":").partition(":")[0]
+    return word.casefold()
 
 
 def _label_pattern(labels: list[str]) -> re.Pattern[str]:
@@ -244,9 +247,11 @@ def parse_dates(text: str) -> list[str]:
 # Items
 # --------------------------------------------------------------------------------------------------
 
-# a trailing full stop that ends an abbreviation ("S.A.", "Co.", "Ltd.") is part of the name
-_ABBREVIATION_END = re.compile(
-    r"(?:\b[A-Za-z]\.){2,}$|\b(?:Inc|Ltd|Co|Corp|Jr|Sr|Bhd|Pvt|Cia|Ltda|Est|Int|No)\.$", re.IGNORECASE
+# a trailing full stop that ends an abbreviation ("S.A.", "Co.", "Ltd.") is part of the name; tested
+# on the last word only (after a space, comma, parenthesis or slash)
+_LAST_WORD = re.compile(r"[^\s,(/]*$")
+_ABBREVIATION = re.compile(
+    r"(?:[A-Za-z]\.){2,}|(?:Inc|Ltd|Co|Corp|Jr|Sr|Bhd|Pvt|Cia|Ltda|Est|Int|No)\.", re.IGNORECASE
 )
 _QUOTED = re.compile(r"^'(.*)'$", re.DOTALL)
 _ISSUED = re.compile(
@@ -263,8 +268,10 @@ _WALLET = re.compile(r"^([A-Za-z0-9]{2,10})\s+(\S+)$")
 def strip_full_stop(text: str) -> str:
     """``text`` without the full stop OFAC ends a remark with, unless it closes an abbreviation."""
     text = text.strip()
-    if text[-1:] == "." and not _ABBREVIATION_END.search(text):
-        return text[:-1].rstrip()
+    if text[-1:] == ".":
+        last = _LAST_WORD.search(text)
+        if last is None or not _ABBREVIATION.fullmatch(last.group()):
+            return text[:-1].rstrip()
     return text
 
 
@@ -276,13 +283,14 @@ def split_items(text: str) -> list[str]:
 def _identifier(rule: Rule, rest: str, item: str) -> Identifier | None:
     value = rest.strip().rstrip(".").strip()
     issued = expires = None
-    m = _EXPIRES.search(value)
+    lowered = value.lower()
+    m = _EXPIRES.search(value) if "expires" in lowered else None
     if m is not None:
         dates = parse_dates(m.group(1))
         if dates:
             expires = dates[0]
             value = (value[: m.start()] + value[m.end() :]).strip()
-    m = _ISSUED.search(value)
+    m = _ISSUED.search(value) if "issued" in lowered else None
     if m is not None:
         dates = parse_dates(m.group(1))
         if dates:
@@ -295,6 +303,11 @@ def _identifier(rule: Rule, rest: str, item: str) -> Identifier | None:
         if code is not None:
             country = code
             value = value[: m.start()].strip()
+    if country is None and "," in value:  # "1372584, Kenya"
+        head, _, tail = value.rpartition(",")
+        code = country_code(tail)
+        if code is not None and head.strip():
+            country, value = code, head
     value = value.strip(" ,")
     if not value:
         return None
@@ -313,6 +326,29 @@ def _identifier(rule: Rule, rest: str, item: str) -> Identifier | None:
 
 def parse_item(item: str, out: Remarks) -> None:
     """Read one remark item into ``out`` (an item the table cannot read becomes a note)."""
+    one = _parse_one(item)
+    if one.properties:
+        out.properties.extend(one.properties)
+    if one.identifiers:
+        out.identifiers.extend(one.identifiers)
+    if one.wallets:
+        out.wallets.extend(one.wallets)
+    if one.links:
+        out.links.extend(one.links)
+    if one.notes:
+        out.notes.extend(one.notes)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_one(item: str) -> Remarks:
+    """One item parsed. Cached: items repeat a lot across a list ("Gender Male", "Linked To: X",
+    sanctions information), and the result is only ever read, never changed."""
+    out = Remarks()
+    _read_item(item, out)
+    return out
+
+
+def _read_item(item: str, out: Remarks) -> None:
     text = strip_full_stop(item)
     found = match_label(item)
     if found is None:
