@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -410,9 +409,7 @@ def distinct_ent_nums(path: Path) -> int:
 @pytest.mark.shared
 def test_the_real_2021_sdn_set() -> None:
     folder = shared_set("ofac-sdn", "2021-07-07")
-    started = time.perf_counter()
     parsed = parse(folder)
-    elapsed = time.perf_counter() - started
     parties = listed(parsed)
     assert len(parties) == 8976 == distinct_ent_nums(folder / "sdn.csv")
     entities = by_id(parsed)
@@ -440,8 +437,6 @@ def test_the_real_2021_sdn_set() -> None:
     assert {e.id.split(":")[1] for e in parties if e.get("address")} == with_address
     assert sum(1 for e in parties if e.get("birthDate")) > 4000
     assert sum(1 for e in parties if e.get("imoNumber")) > 350
-    # a generous bound: the figure to report is measured by benchmarks, on an idle machine
-    assert elapsed < 20
 
 
 @pytest.mark.shared
