@@ -7,6 +7,7 @@ import pytest
 from clearance.ledger import Ledger
 from clearance.payments.screen import PaymentScreener, record
 from clearance.policy.types import MessageOutcome, Outcome
+from tests.factories import make_entity
 
 from .factories import fixture, pacs008
 from .world import CEIEC, OTHER, TANKER, make_screener
@@ -121,3 +122,20 @@ def test_rejections_and_malformed_messages_are_recorded(tmp_path: Path) -> None:
         assert (
             len(kept) == 1 and "well-formed" in kept[0].reason and kept[0].source == "malformed_truncated.xml"
         )
+
+
+def test_one_word_vessel_names_are_not_looked_for_in_free_text(tmp_path: Path) -> None:
+    summit = make_entity("ofac-sdn:7777", "Vessel", name="SUMMIT", program="IRAN", imoNumber="IMO 9187629")
+    screener = make_screener(tmp_path, [OTHER, CEIEC, summit])
+    assert screener.screen_bytes(pacs008(remittance="Invoice 7 summit parts"), as_of=SEED_DAY).outcome is (
+        MessageOutcome.PASS
+    )
+    held = screener.screen_bytes(pacs008(remittance="Charter hire IMO 9187629"), as_of=SEED_DAY)
+    assert held.outcome is MessageOutcome.HOLD
+
+
+def test_name_results_are_cached_across_messages(screener: PaymentScreener) -> None:
+    screener.screen_bytes(pacs008(msg_id="A"), as_of=SEED_DAY)
+    before = screener._screen_name.cache_info().hits  # type: ignore[attr-defined]
+    screener.screen_bytes(pacs008(msg_id="B"), as_of=SEED_DAY)
+    assert screener._screen_name.cache_info().hits >= before + 2  # type: ignore[attr-defined]

@@ -172,12 +172,12 @@ _AMOUNT = re.compile(r"^[0-9]{1,18}(\.[0-9]{1,5})?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
-_local = threading.local()
+_thread = threading.local()
 
 
 def _parser() -> etree.XMLParser:
     """A secure parser, one per thread (lxml parsers are not thread-safe)."""
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    parser: etree.XMLParser | None = getattr(_thread, "parser", None)
     if parser is None:
         parser = etree.XMLParser(
             resolve_entities=False,
@@ -189,7 +189,7 @@ def _parser() -> etree.XMLParser:
             remove_pis=True,
             collect_ids=False,
         )
-        _local.parser = parser
+        _thread.parser = parser
     return parser
 
 
@@ -250,13 +250,14 @@ class _Reader:
             )
         self.ns = qname.namespace or ""
         family, number = m.group(1), m.group(2)
+        prefix = f"{{{self.ns}}}"
         for el in document.iter():
             if not isinstance(el.tag, str):
                 continue
-            if etree.QName(el).namespace != self.ns:
+            if not el.tag.startswith(prefix):
                 raise self.fail(f"element {el.tag} is not in the message namespace {self.ns}", el)
             text = (el.text or "").strip()
-            limit = MAX_LENGTHS.get(etree.QName(el).localname, DEFAULT_MAX_LENGTH)
+            limit = MAX_LENGTHS.get(el.tag[len(prefix) :], DEFAULT_MAX_LENGTH)
             if len(text) > limit:
                 raise self.fail(f"text is {len(text)} characters, more than the {limit} allowed", el)
         body = self._only(document, _ROOTS[family])
@@ -486,7 +487,7 @@ class _Reader:
         for child in container:
             if not isinstance(child.tag, str):
                 continue
-            name = etree.QName(child).localname
+            name = _local(child.tag)
             if name in PARTY_ELEMENTS:
                 self._mark(child)
                 party = self._party(child, PARTY_ELEMENTS[name], tx)
@@ -670,7 +671,7 @@ class _Reader:
         for el in body.iter():
             if not isinstance(el.tag, str) or el in consumed or len(el):
                 continue
-            name = etree.QName(el).localname
+            name = _local(el.tag)
             text = (el.text or "").strip()
             if not text or name in _TECHNICAL or not any(c.isalpha() for c in text):
                 continue
@@ -688,32 +689,30 @@ def _totals(payment: Payment) -> None:
         payment.amount = payment.transactions[0].amount
 
 
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+_CLARK = re.compile(r"\{[^}]*\}")
+
+
 def _path(el: etree._Element | None) -> str:
     """``/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]/Cdtr``: local names, positions where repeated."""
     if el is None:
         return ""
-    parts: list[str] = []
-    cur: etree._Element | None = el
-    while cur is not None:
-        if not isinstance(cur.tag, str):
-            cur = cur.getparent()
-            continue
-        name = etree.QName(cur).localname
-        parent = cur.getparent()
-        if parent is not None:
-            same = [c for c in parent if c.tag == cur.tag]
-            if len(same) > 1:
-                name = f"{name}[{same.index(cur) + 1}]"
-        parts.append(name)
-        cur = parent
-    return "/" + "/".join(reversed(parts))
+    tree = el.getroottree()
+    root = tree.getroot()
+    head = "/" + _local(root.tag)
+    if el is root:
+        return head
+    return head + "/" + _CLARK.sub("", tree.getelementpath(el))
 
 
 def _tx_index(el: etree._Element) -> int | None:
     """The 1-based position of the CdtTrfTxInf holding ``el`` (within the message), if any."""
     cur: etree._Element | None = el
     while cur is not None:
-        if isinstance(cur.tag, str) and etree.QName(cur).localname == "CdtTrfTxInf":
+        if isinstance(cur.tag, str) and _local(cur.tag) == "CdtTrfTxInf":
             all_txs = list(cur.getroottree().getroot().iter(cur.tag))
             return all_txs.index(cur) + 1
         cur = cur.getparent()

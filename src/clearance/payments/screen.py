@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from clearance.errors import ParseError, QueryError
@@ -64,8 +65,13 @@ IDENTIFIER_PROPERTIES: dict[str, str] = {
 }
 #: Listed names of a single token shorter than this are not looked for in free text (too ambiguous).
 MIN_SINGLE_TOKEN_NAME = 4
+#: Schemata whose one-word names are ordinary words ("SUMMIT", "HERO"): not looked for in free text
+#: (their IMO numbers are, exactly).
+WORDLIKE = frozenset({"Vessel", "Aircraft", "Airplane"})
 #: Matches asked of the name screener per party.
 MATCH_LIMIT = 5
+#: Name screening results kept per screener (names, agents above all, repeat across messages).
+NAME_CACHE_SIZE = 65536
 
 
 class NameScreener(Protocol):
@@ -124,7 +130,9 @@ class ListedIdentifiers:
                 tokens = tuple(normalise_name(name).split())
                 if not tokens:
                     continue
-                if len(tokens) == 1 and (prop == "weakAlias" or len(tokens[0]) < MIN_SINGLE_TOKEN_NAME):
+                if len(tokens) == 1 and (
+                    prop == "weakAlias" or len(tokens[0]) < MIN_SINGLE_TOKEN_NAME or entity.schema in WORDLIKE
+                ):
                     continue
                 ref = ListedRef(entity.id, entity.caption, entity.schema, label, prop, name)
                 bucket = self.phrases.setdefault(tokens[0], [])
@@ -305,6 +313,12 @@ class PaymentScreener:
         self.screener = screener
         self.context = context
         self.listed = listed
+        # The results depend only on the (immutable) index behind ``screener``: a new index means a new
+        # PaymentScreener, so the cache never outlives the lists it was computed from.
+        self._screen_name = lru_cache(maxsize=NAME_CACHE_SIZE)(self._screen_name_uncached)
+
+    def _screen_name_uncached(self, name: str, schema: str, country: str | None) -> tuple[Match, ...]:
+        return tuple(self.screener.screen(Query(name=name, schema=schema, country=country), MATCH_LIMIT))
 
     @classmethod
     def from_store(cls, store: Store, settings: Any) -> PaymentScreener:
@@ -336,9 +350,8 @@ class PaymentScreener:
         tx = PolicyTransaction(type="payment")
         decisions: list[PartyDecision] = []
         party_of: dict[int, Party] = {}
-        cache: dict[tuple[str, str, str | None], list[Match]] = {}
         for party in payment.parties:
-            matches = self._party_matches(party, cache)
+            matches = self._party_matches(party)
             subject = Subject(
                 name=party.name or party.bic or party.iban or party.account or party.lei or party.path,
                 countries=party.countries,
@@ -366,9 +379,7 @@ class PaymentScreener:
             party_of=party_of,
         )
 
-    def _party_matches(
-        self, party: Party, cache: dict[tuple[str, str, str | None], list[Match]]
-    ) -> list[Match]:
+    def _party_matches(self, party: Party) -> list[Match]:
         matches: list[Match] = []
         seen: set[str] = set()
         for kind, value in (("bic", party.bic), ("iban", party.iban), ("lei", party.lei)):
@@ -385,16 +396,13 @@ class PaymentScreener:
                         matches.append(_id_match(ref, ident.value, how))
         if party.name:
             schema = "Organization" if party.is_agent else "Thing"
-            key = (party.name, schema, party.country)
-            if key not in cache:
-                query = Query(name=party.name, schema=schema, country=party.country, id=party.path)
-                try:
-                    cache[key] = self.screener.screen(query, MATCH_LIMIT)
-                except QueryError as exc:
-                    raise ParseError(
-                        f"the name {party.name!r} cannot be screened: {exc}", path=None, field=party.path
-                    ) from None
-            matches.extend(m for m in cache[key] if m.entity_id not in seen)
+            try:
+                found = self._screen_name(party.name, schema, party.country)
+            except QueryError as exc:
+                raise ParseError(
+                    f"the name {party.name!r} cannot be screened: {exc}", field=party.path
+                ) from None
+            matches.extend(m for m in found if m.entity_id not in seen)
         return matches
 
     def _text_matches(self, item: FreeText) -> list[Match]:
