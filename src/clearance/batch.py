@@ -51,6 +51,8 @@ _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": 
 #: Columns of a CSV or Parquet result, one row per (query, candidate).
 RESULT_COLUMNS = ("id", "rank", "entity_id", "score", "match", "name", "schema", "list_version", "error")
 
+_MATCH_COLUMNS = RESULT_COLUMNS[1:-1]  # the columns a candidate fills, between "id" and "error"
+
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _SCHEMATA = {s.lower(): s for s in QUERY_SCHEMATA}
 
@@ -283,31 +285,16 @@ def _screen_chunk(screener: Screener, job: _Job, chunk: Sequence[Record]) -> _Ch
             failed += 1
             errors.append(error)
         matched += any(m.match for m in matches)
+        found = [_match_dict(m, rank, job.explain) for rank, m in enumerate(matches, start=1)]
         if job.output_format == "jsonl":
-            result: dict[str, Any] = {
-                "id": query_id,
-                "matches": [_match_dict(m, i, job.explain) for i, m in enumerate(matches, start=1)],
-            }
+            result: dict[str, Any] = {"id": query_id, "matches": found}
             if error is not None:
                 result["error"] = error
             lines.append(orjson.dumps(result))
-        elif matches:
-            for i, m in enumerate(matches, start=1):
-                rows.append(
-                    (
-                        query_id,
-                        i,
-                        m.entity_id,
-                        round(m.score, 4),
-                        m.match,
-                        m.name,
-                        m.schema,
-                        m.list_version,
-                        None,
-                    )
-                )
+        elif found:
+            rows.extend((query_id, *(d[c] for c in _MATCH_COLUMNS), None) for d in found)
         else:
-            rows.append((query_id, None, None, None, None, None, None, None, error))
+            rows.append((query_id, *(None for _ in _MATCH_COLUMNS), error))
     payload: Any = b"".join(line + b"\n" for line in lines) if job.output_format == "jsonl" else rows
     return _ChunkResult(payload, len(chunk), failed, matched, errors)
 
