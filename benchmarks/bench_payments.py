@@ -28,15 +28,66 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LISTS, REAL_LISTS, machine  # noqa: E402
+from common import LISTS, REAL_LISTS, machine
 
-WORDS = (
-    "Atlas Northern Blue River Summit Harbor Pacific Granite Cedar Orion Delta Vector Apex Nordic Meridian "
-    "Lakeshore Pioneer Silver Crown Beacon Falcon Union Liberty Prairie Highland Coastal Evergreen"
-).split()
+WORDS = [
+    "Atlas",
+    "Northern",
+    "Blue",
+    "River",
+    "Summit",
+    "Harbor",
+    "Pacific",
+    "Granite",
+    "Cedar",
+    "Orion",
+    "Delta",
+    "Vector",
+    "Apex",
+    "Nordic",
+    "Meridian",
+    "Lakeshore",
+    "Pioneer",
+    "Silver",
+    "Crown",
+    "Beacon",
+    "Falcon",
+    "Union",
+    "Liberty",
+    "Prairie",
+    "Highland",
+    "Coastal",
+    "Evergreen",
+]
 FORMS = ["LLC", "Inc.", "GmbH", "Ltd", "S.A.", "Co.", "AG", "B.V.", "Trading Co.", "Holdings"]
-PEOPLE = "James Maria Chen Wei Ahmed Olga Pierre Sofia Hans Yuki Carlos Aisha".split()
-SURNAMES = "Smith Garcia Wang Schmidt Dubois Rossi Novak Tanaka Silva Johnson Okafor Larsen".split()
+PEOPLE = [
+    "James",
+    "Maria",
+    "Chen",
+    "Wei",
+    "Ahmed",
+    "Olga",
+    "Pierre",
+    "Sofia",
+    "Hans",
+    "Yuki",
+    "Carlos",
+    "Aisha",
+]
+SURNAMES = [
+    "Smith",
+    "Garcia",
+    "Wang",
+    "Schmidt",
+    "Dubois",
+    "Rossi",
+    "Novak",
+    "Tanaka",
+    "Silva",
+    "Johnson",
+    "Okafor",
+    "Larsen",
+]
 CLEAN_CREDITORS = [
     ("DE", "COBADEFFXXX", "DE89370400440532013000"),
     ("FR", "BNPAFRPPXXX", "FR1420041010050500013M02606"),
@@ -59,9 +110,19 @@ def message(i: int, rng: random.Random) -> bytes:
     creditor = company(rng) if rng.random() < 0.7 else person(rng)
     account = f"<IBAN>{iban}</IBAN>"
     if roll < 0.02:
-        creditor, country, bic, account = rng.choice(LISTED), "CN", "BKCHCNBJ110", "<Othr><Id>7788123499</Id></Othr>"
+        creditor, country, bic, account = (
+            rng.choice(LISTED),
+            "CN",
+            "BKCHCNBJ110",
+            "<Othr><Id>7788123499</Id></Othr>",
+        )
     elif roll < 0.03:
-        creditor, country, bic, account = company(rng), "IR", "DEUTDEFFXXX", "<IBAN>IR050170000000123456789012</IBAN>"
+        creditor, country, bic, account = (
+            company(rng),
+            "IR",
+            "DEUTDEFFXXX",
+            "<IBAN>IR050170000000123456789012</IBAN>",
+        )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf>
 <GrpHdr><MsgId>BENCH-{i:07d}</MsgId><CreDtTm>2021-01-20T09:00:00</CreDtTm><NbOfTxs>1</NbOfTxs>
@@ -152,7 +213,7 @@ def main() -> None:
     for r in results:
         for k, v in r[1].items():
             outcomes[k] = outcomes.get(k, 0) + v
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
     print(f"machine: {machine()}")
     print(f"lists: {lists}")
     print(f"messages: {len(latencies)} pacs.008 on {args.workers} worker processes")
