@@ -27,13 +27,16 @@ def test_screen_prints_rank_score_verdict_entity_version_and_why(tmp_path: Path)
     home = make_home(tmp_path)
     result = CliRunner().invoke(cli, ["--home", str(home), "screen", "Golden Falcon Trading", "--limit", "3"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert "custom-test@2024-01-01" in lines[0]
     first = lines[1]
     assert first.lstrip().startswith("1.") and "MATCH" in first and "custom-test:2" in first
     assert "Golden Falcon Trading LLC" in first and "Organization" in first
     assert any("names:" in line and "Golden Falcon" in line for line in lines)
     assert any("raised by:" in line for line in lines)
+    assert "building the matching index" in result.stderr
+    again = CliRunner().invoke(cli, ["--home", str(home), "screen", "Golden Falcon Trading"])
+    assert again.exit_code == 0 and again.stderr == ""
 
 
 def test_screen_json_gives_the_matches_with_explanations(tmp_path: Path) -> None:
@@ -51,7 +54,7 @@ def test_screen_json_gives_the_matches_with_explanations(tmp_path: Path) -> None
     ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    data = orjson.loads(result.output)
+    data = orjson.loads(result.stdout)
     assert data["query"]["schema"] == "Person" and data["query"]["birth_date"] == "1961"
     assert data["versions"] == ["custom-test@2024-01-01#1"]
     top = data["matches"][0]
@@ -70,7 +73,7 @@ def test_screen_restricted_to_another_list_or_an_earlier_day_finds_nothing_to_sc
     same = runner.invoke(
         cli, ["--home", str(home), "screen", "Ocean Pearl", "--list", "custom-test", "--json"]
     )
-    assert orjson.loads(same.output)["matches"][0]["entity_id"] == "custom-test:5"
+    assert orjson.loads(same.stdout)["matches"][0]["entity_id"] == "custom-test:5"
 
 
 def test_screen_an_empty_name_is_a_clear_error_with_exit_status_2(tmp_path: Path) -> None:

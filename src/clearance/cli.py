@@ -13,7 +13,7 @@ from typing import Any
 import click
 import orjson
 
-from clearance.batch import FORMATS, query_from_record
+from clearance.batch import FORMATS, ScreenerSpec, query_from_record
 from clearance.errors import ClearanceError, NotFound
 from clearance.matching.types import QUERY_SCHEMATA, Match
 from clearance.settings import Settings
@@ -408,9 +408,15 @@ def _screened_versions(ctx: Context, lists_: Sequence[str], as_of: date | None) 
     return versions
 
 
+def _say_if_index_builds(spec: ScreenerSpec) -> None:
+    if not spec.index_saved():
+        click.echo("building the matching index for these list versions (once; later runs load it)", err=True)
+
+
 def _screener(ctx: Context, lists_: Sequence[str], as_of: date | None) -> Any:
     from clearance.matching.screener import Screener
 
+    _say_if_index_builds(ScreenerSpec(ctx.settings.home, tuple(lists_) or None, as_of))
     return Screener.from_store(ctx.store, ctx.settings, lists=list(lists_) or None, as_of=as_of)
 
 
@@ -570,10 +576,11 @@ def _screen_file(
     lists_: Sequence[str],
     as_of: date | None,
 ) -> None:
-    from clearance.batch import ScreenerSpec, screen_file
+    from clearance.batch import screen_file
 
     _screened_versions(ctx, lists_, as_of)
     spec = ScreenerSpec(ctx.settings.home, tuple(lists_) or None, as_of)
+    _say_if_index_builds(spec)
     with _progress("screening", sys.stderr.isatty()) as progress:
         report = screen_file(
             input_path,
