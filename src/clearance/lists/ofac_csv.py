@@ -30,8 +30,17 @@ What :func:`read` returns, for list ``L``:
     one other party of the same list (subject: the party, object: the named one, role "Linked To").
     Every "Linked To" is also kept as a note ``Linked To: NAME`` on the party, resolved or not.
 
-A vessel's owner (the Vess_owner column) becomes ``owner`` (an entity reference) when the name is
-that of one party of the list, and is always kept as the note ``Vessel owner: NAME``.
+Columns: the name is kept as written in ``name`` (an individual's "LAST, First" also fills lastName and
+firstName); Program ("SDGT] [IRGC") gives one ``program`` per tag; Title becomes a Person's
+``position``; alt.csv aka and nka rows become ``alias``, fka rows ``previousName`` (``weakAlias`` when the
+type or alt remarks say "weak"); each add.csv row becomes one ``address`` "street, city, country" and the
+country's code goes to ``country`` (so do nationality and citizenship from the remarks). Countries are
+FollowTheMoney codes, looked up in ``data/ofac/countries.csv``. A vessel's owner (Vess_owner) becomes
+``owner`` (an entity reference) when the name is that of one party of the list, and is always kept as
+the note ``Vessel owner: NAME``. Values a schema has no property for are kept as labelled ``notes``.
+
+``raw`` holds the rows as read, fields in the order of :data:`COLUMNS`, nulls still ``-0- ``:
+``{"sdn": [...], "add": [[...], ...], "alt": [[...], ...], "comments": [[...], ...]}``.
 
 Malformed input (wrong field count, bad quoting, undecodable or control bytes, a non-numeric or
 duplicate ent_num, rows about an ent_num the first file lacks, an empty file) raises
