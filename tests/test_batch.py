@@ -247,6 +247,10 @@ def test_an_unreadable_query_file_is_an_error_naming_it(tmp_path: Path) -> None:
     no_name_column.write_text("id,label\n1,x\n", encoding="utf-8")
     with pytest.raises(ClearanceError, match="q.csv.*'name' column"):
         screen_file(no_name_column, tmp_path / "out.jsonl", ScreenerSpec(home))
+    queries_file = write_jsonl(tmp_path / "q.jsonl", queries())
+    with pytest.raises(ClearanceError, match="overwrite"):
+        screen_file(queries_file, queries_file, ScreenerSpec(home))
+    assert read_jsonl(queries_file) == queries()
     with pytest.raises(ClearanceError, match="extension"):
         screen_file(tmp_path / "q.txt", tmp_path / "out.jsonl", ScreenerSpec(home))
     assert not (tmp_path / "out.jsonl").exists()

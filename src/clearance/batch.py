@@ -456,6 +456,8 @@ def screen_file(
         raise ClearanceError(
             "explanations fit only the JSON-lines result format; drop --explain or use .jsonl"
         )
+    if output_path.resolve() == input_path.resolve():
+        raise ClearanceError(f"{output_path}: the results would overwrite the queries; write them elsewhere")
     total, records = read_records(input_path, in_fmt)
     job = _Job(limit=limit, explain=explain, output_format=out_fmt)
     n_workers = max(1, workers or os.cpu_count() or 1)
