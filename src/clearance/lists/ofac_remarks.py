@@ -249,7 +249,6 @@ def parse_dates(text: str) -> list[str]:
 
 # a trailing full stop that ends an abbreviation ("S.A.", "Co.", "Ltd.") is part of the name; tested
 # on the last word only (after a space, comma, parenthesis or slash)
-_LAST_WORD = re.compile(r"[^\s,(/]*$")
 _ABBREVIATION = re.compile(
     r"(?:[A-Za-z]\.){2,}|(?:Inc|Ltd|Co|Corp|Jr|Sr|Bhd|Pvt|Cia|Ltda|Est|Int|No)\.", re.IGNORECASE
 )
@@ -269,8 +268,8 @@ def strip_full_stop(text: str) -> str:
     """``text`` without the full stop OFAC ends a remark with, unless it closes an abbreviation."""
     text = text.strip()
     if text[-1:] == ".":
-        last = _LAST_WORD.search(text)
-        if last is None or not _ABBREVIATION.fullmatch(last.group()):
+        cut = max(text.rfind(" "), text.rfind(","), text.rfind("("), text.rfind("/"))
+        if not _ABBREVIATION.fullmatch(text, cut + 1):
             return text[:-1].rstrip()
     return text
 
@@ -350,12 +349,12 @@ def _parse_one(item: str) -> Remarks:
 
 def _read_item(item: str, out: Remarks) -> None:
     text = strip_full_stop(item)
-    found = match_label(item)
+    found = match_label(text)
     if found is None:
         out.notes.append(text)
         return
     rule, raw_rest = found
-    rest = strip_full_stop(raw_rest)
+    rest = raw_rest.strip()
     kind = rule.kind
     prop = rule.prop or ""
     if kind == "note" or not rest:
