@@ -293,3 +293,30 @@ def test_combine_follows_precedence_and_names_parties(store: SQLiteStore) -> Non
     assert message.reasons[0].party == "/UltmtCdtr" and message.reasons[0].outcome is Outcome.BLOCK
     assert {r.party for r in message.reasons} == {"/Cdtr", "/UltmtCdtr"}
     assert message.to_dict()["outcome"] == "BLOCK"
+
+
+def test_good_guy_for_records_the_entity_hash_in_force(store: SQLiteStore) -> None:
+    from clearance.errors import NotFound
+    from clearance.policy.goodguy import good_guy_for
+
+    at = datetime(2021, 1, 5, tzinfo=ET)
+    good = good_guy_for(
+        store,
+        "cust-1",
+        CEIEC.id,
+        analyst="ana",
+        note="different firm",
+        expires_at=datetime(2021, 6, 1),
+        at=at,
+    )
+    assert good.entity_hash == CEIEC.content_hash() and good.created_at == at
+    with pytest.raises(NotFound):
+        good_guy_for(
+            store,
+            "cust-1",
+            CEIEC.id,
+            analyst="ana",
+            note="n",
+            expires_at=datetime(2021, 6, 1),
+            at=datetime(2020, 1, 1),
+        )

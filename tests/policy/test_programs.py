@@ -142,3 +142,22 @@ def test_bad_program_table_names_the_entry(tmp_path: Path) -> None:
     with pytest.raises(ParseError) as err:
         load_programs(path)
     assert err.value.field == "programs[0].effect"
+
+
+def test_ssi_directives_extend_to_a_majority_owned_subsidiary(tmp_path: Path) -> None:
+    from clearance.policy.ownership import OwnershipLink
+
+    store = new_store(tmp_path)
+    add_version(store, "ofac-cons", date(2019, 1, 1), [SBER])
+    ctx = PolicyContext.build(store, links=[OwnershipLink(SBER.id, "cust-leasing", 100)])
+    at = datetime(2021, 3, 1, tzinfo=ET)
+    sub = Subject("Sber Leasing", id="cust-leasing")
+    debt = decide_party(sub, [], as_of=at, context=ctx, transaction=Transaction("new-debt", tenor_days=90))
+    assert debt.outcome is Outcome.REJECT
+    assert debt.reasons[0].code is ReasonCode.SECTORAL and debt.reasons[0].ownership_share == 100
+    assert (
+        decide_party(sub, [], as_of=at, context=ctx, transaction=Transaction("payment")).outcome
+        is Outcome.REVIEW
+    )
+    # an SSI owner is not a blocked person: no BLOCK via the 50% rule
+    assert all(r.code is not ReasonCode.OWNERSHIP for r in debt.reasons)

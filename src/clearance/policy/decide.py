@@ -29,7 +29,7 @@ from clearance.model import Entity
 from clearance.policy.goodguy import GoodGuy, GoodGuyBook
 from clearance.policy.licenses import License, LicenseBook, aware, bundled_licenses, eastern_day
 from clearance.policy.ownership import OwnershipGraph, OwnershipLink, OwnershipResult
-from clearance.policy.programs import Program, ProgramBook, load_programs
+from clearance.policy.programs import Effect, Program, ProgramBook, load_programs
 from clearance.policy.types import (
     MessageDecision,
     MessageOutcome,
@@ -339,9 +339,10 @@ def ownership_of(entity_id: str, day: date, context: PolicyContext) -> Ownership
 def _ownership_reasons(
     subject: Subject, key: str, tx: Transaction, at: datetime, day: date, context: PolicyContext
 ) -> list[Reason]:
+    out = _sectoral_ownership_reasons(subject, key, tx, at, day, context)
     result = ownership_of(key, day, context)
     if not (result.blocked or result.review):
-        return []
+        return out
     roots = [(root, [p.tag for p in context.blocking_programs(root, day)]) for root in result.roots]
     versions = []
     for root, _ in roots:
@@ -372,8 +373,47 @@ def _ownership_reasons(
         details={"owned_entity": key, "roots": result.roots},
     )
     if result.blocked:
-        return [reason, *_apply_licenses(reason, roots, True, subject, tx, at, context)]
-    return [reason]
+        return [reason, *_apply_licenses(reason, roots, True, subject, tx, at, context), *out]
+    return [reason, *out]
+
+
+def _sectoral_ownership_reasons(
+    subject: Subject, key: str, tx: Transaction, at: datetime, day: date, context: PolicyContext
+) -> list[Reason]:
+    """The 50% rule for sectoral directives: an entity 50% or more owned, in aggregate, by persons
+    subject to a directive program is subject to the same directives (judged on the owners' ones)."""
+    members: dict[str, tuple[Program, dict[str, Entity]]] = {}
+    for node in context.ownership.ancestors(key, day) - {key}:
+        found = context.listed(node, day)
+        if found is None:
+            continue
+        for program in context.programs.of_entity(found[0]):
+            if program.effect is Effect.SECTORAL and program.in_force(day):
+                members.setdefault(program.tag, (program, {}))[1][node] = found[0]
+    out: list[Reason] = []
+    for tag, (program, entities) in sorted(members.items()):
+        result = context.ownership.evaluate(key, day, entities.__contains__)
+        if not result.blocked:
+            continue
+        root = entities[result.roots[0]]
+        judgement = program.judge(tx, day, root)
+        reason = Reason(
+            ReasonCode.SECTORAL,
+            judgement.outcome,
+            f"{key} is {result.share:g}% owned by entities subject to {tag} directives, so they apply"
+            f" to it too (50% rule): {judgement.message}",
+            entity_id=root.id,
+            entity_name=root.caption,
+            programs=[tag],
+            ownership_paths=result.paths,
+            ownership_share=result.share,
+            details={"owned_entity": key, "roots": result.roots, "directive": judgement.directive},
+        )
+        out.append(reason)
+        if reason.outcome is Outcome.REJECT:
+            targets = [(r, [tag]) for r in result.roots]
+            out.extend(_apply_licenses(reason, targets, True, subject, tx, at, context))
+    return out
 
 
 def _apply_licenses(

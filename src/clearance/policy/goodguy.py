@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from clearance.policy.licenses import aware
+from clearance.store.base import Store
 
 
 @dataclass(slots=True, frozen=True)
@@ -72,6 +73,45 @@ def new_good_guy(
 
         raise ClearanceError(f"the good-guy decision would expire ({expires}) before it starts ({created})")
     return GoodGuy(party_key, entity_id, entity_hash, analyst, note, created, expires)
+
+
+def good_guy_for(
+    store: Store,
+    party_key: str,
+    entity_id: str,
+    *,
+    analyst: str,
+    note: str,
+    expires_at: datetime,
+    at: datetime | None = None,
+) -> GoodGuy:
+    """A good-guy decision on ``entity_id`` as the list version in force at ``at`` (now) states it.
+
+    Raises :class:`~clearance.errors.NotFound` when that version does not list the entity: there is
+    nothing to clear.
+    """
+    from clearance.errors import NotFound
+    from clearance.policy.licenses import eastern_day
+
+    moment = aware(at) if at else datetime.now(UTC)
+    list_name = entity_id.split(":", 1)[0]
+    version = store.active_version(list_name, eastern_day(moment))
+    entity = store.entity(entity_id, version.id) if version is not None else None
+    if entity is None:
+        raise NotFound(f"{entity_id} is not in the version of {list_name} in force on {eastern_day(moment)}")
+    if not note.strip():
+        from clearance.errors import ClearanceError
+
+        raise ClearanceError("say why the party is not the listed entity (note)")
+    return new_good_guy(
+        party_key,
+        entity_id,
+        entity.content_hash(),
+        analyst=analyst,
+        note=note,
+        expires_at=expires_at,
+        created_at=moment,
+    )
 
 
 class GoodGuyBook:
