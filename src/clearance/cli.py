@@ -154,7 +154,7 @@ def lists_update(ctx: Context, list_names: tuple[str, ...], as_json: bool) -> No
 
     results = update_lists(ctx.store, ctx.settings, list(list_names) or None)
     failed = False
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in results:
         failed = failed or r.status == "failed"
         rows.append(
