@@ -18,7 +18,7 @@ from clearance.matching.index import MatchIndex, is_organisation, joins, key_has
 from clearance.text.tokens import NameTokens, acronyms, analyse_name, skeleton
 
 #: How many listed names go on to full scoring per query name.
-CANDIDATE_LIMIT = 48
+CANDIDATE_LIMIT = 20
 
 
 @dataclass(slots=True)
@@ -34,6 +34,7 @@ class QueryName:
     known: list[bool]  # whether the index has seen the token (an unseen one may be a typo)
     skels: list[int]
     keys: set[str]
+    numbers: int = 0
 
 
 def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
@@ -51,7 +52,7 @@ def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
         skels.append(index.skel_ids.get(s, -2) if len(s) >= 3 else -1)
     keys: set[str] = set()
     for tok in name.tokens:
-        keys.update(token_keys(tok))
+        keys.update(token_keys(tok.canon, tok.kind))
     for _, _, joined in joins(forms):
         if len(joined) >= 4:
             keys.add("t" + joined)
@@ -61,31 +62,29 @@ def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
         keys.add("a" + forms[0])
     if len(name.tokens) >= 2 and schema != "Person":
         keys.update("a" + a for a in acronyms(name))
-    return QueryName(text, name, canon, forms, kinds, weights, known, skels, keys)
+    numbers = sum(1 for k in kinds if k == "number")
+    return QueryName(text, name, canon, forms, kinds, weights, known, skels, keys, numbers)
 
 
 def candidate_names(
     index: MatchIndex, query: QueryName, mask: npt.NDArray[np.bool_], limit: int = CANDIDATE_LIMIT
 ) -> npt.NDArray[np.int64]:
     """Ids of up to ``limit`` listed names (of the allowed schemata) sharing the most key weight with ``query``."""
-    if not query.keys or not len(index.key_hash):
+    if not query.keys:
         return np.zeros(0, dtype=np.int64)
     hashes = np.fromiter((key_hash(k) for k in query.keys), dtype=np.uint64, count=len(query.keys))
-    pos = np.searchsorted(index.key_hash, hashes)
-    pos = pos[pos < len(index.key_hash)]
-    hashes_found = index.key_hash[pos]
-    pos = pos[np.isin(hashes_found, hashes)]
-    if not len(pos):
+    # token keys -> tokens -> names
+    pos = _find(index.tkey_hash, hashes)
+    tokens, tweights = _gather(index.tkey_start, index.tkey_tokens, pos, index.tkey_weight[pos])
+    names, weights = _gather(index.token_start, index.token_names, tokens, tweights)
+    # name keys (joins, acronyms) -> names
+    pos = _find(index.key_hash, hashes)
+    names2, weights2 = _gather(index.key_start, index.postings, pos, index.key_weight[pos])
+    if len(names2):
+        names = np.concatenate((names, names2))
+        weights = np.concatenate((weights, weights2))
+    if not len(names):
         return np.zeros(0, dtype=np.int64)
-    starts = index.key_start[pos]
-    ends = index.key_start[pos + 1]
-    lengths = ends - starts
-    total = int(lengths.sum())
-    # gather postings of every found key (vectorised ranges)
-    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    idx = np.arange(total, dtype=np.int64) + offsets
-    names = index.postings[idx]
-    weights = np.repeat(index.key_weight[pos], lengths)
     scores = np.bincount(names, weights=weights, minlength=index.name_count)
     scores[~mask] = 0.0
     # like a Dice coefficient: shared weight over the size of both names, so a short listed name
@@ -97,3 +96,30 @@ def candidate_names(
     else:
         top = nonzero
     return top[np.argsort(-scores[top], kind="stable")]
+
+
+def _find(sorted_hashes: npt.NDArray[np.uint64], hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """Positions in ``sorted_hashes`` of the ``hashes`` it holds."""
+    if not len(sorted_hashes):
+        return np.zeros(0, dtype=np.int64)
+    pos = np.searchsorted(sorted_hashes, hashes)
+    inside = pos < len(sorted_hashes)
+    pos, hashes = pos[inside], hashes[inside]
+    return pos[sorted_hashes[pos] == hashes]
+
+
+def _gather(
+    start: npt.NDArray[np.int64],
+    values: npt.NDArray[np.int32],
+    pos: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Concatenated ``values[start[p]:start[p+1]]`` for each ``p`` in ``pos``, each with its weight."""
+    if not len(pos):
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    starts = start[pos]
+    lengths = start[pos + 1] - starts
+    total = int(lengths.sum())
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    idx = np.arange(total, dtype=np.int64) + offsets
+    return values[idx].astype(np.int64), np.repeat(weights, lengths).astype(np.float64)

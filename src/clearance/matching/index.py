@@ -120,10 +120,16 @@ class MatchIndex:
     canon_idf: dict[str, float]
     skel_ids: dict[str, int]
     unseen_idf: float
-    key_hash: npt.NDArray[np.uint64]
+    key_hash: npt.NDArray[np.uint64]  # name keys (joins, acronyms) -> names
     key_start: npt.NDArray[np.int64]
     key_weight: npt.NDArray[np.float32]
     postings: npt.NDArray[np.int32]
+    tkey_hash: npt.NDArray[np.uint64]  # token keys (exact, skeleton, typo) -> tokens
+    tkey_start: npt.NDArray[np.int64]
+    tkey_weight: npt.NDArray[np.float32]
+    tkey_tokens: npt.NDArray[np.int32]
+    token_start: npt.NDArray[np.int64]  # token -> names that have it
+    token_names: npt.NDArray[np.int32]
     id_lookup: dict[str, list[int]] = field(default_factory=dict)  # identifier -> entity indexes
 
     @property
@@ -182,29 +188,44 @@ def joins(forms: Sequence[str]) -> list[tuple[int, int, str]]:
     return out
 
 
-def token_keys(tok: Token) -> list[str]:
-    """Candidate keys of one token: exact form, phonetic skeleton and (long tokens) typo neighbourhood."""
-    if tok.kind not in KEY_KINDS:
+def token_keys(canon: str, kind: str) -> list[str]:
+    """Candidate keys of one token: exact form, phonetic skeleton and (long words) typo neighbourhood."""
+    if kind not in KEY_KINDS:
         return []
-    keys = ["t" + tok.canon]
-    skel = skeleton(tok.canon)
-    if len(skel) >= 3 and skel != tok.canon:
+    keys = ["t" + canon]
+    skel = skeleton(canon)
+    if len(skel) >= 3 and skel != canon:
         keys.append("s" + skel)
-    if len(tok.canon) >= MIN_TYPO_KEY_LENGTH and tok.kind == "word":
-        keys.extend("d" + d for d in deletions(tok.canon))
+    if len(canon) >= MIN_TYPO_KEY_LENGTH and kind == "word":
+        keys.extend("d" + d for d in deletions(canon))
     return keys
 
 
 def name_keys(name: NameTokens) -> set[str]:
-    """Every candidate key of one analysed name, joins of adjacent tokens included."""
+    """Name-level candidate keys: joins of adjacent tokens ("al masli" -> "almasli")."""
     keys: set[str] = set()
-    for tok in name.tokens:
-        keys.update(token_keys(tok))
     forms = [t.form.replace(" ", "") for t in name.tokens]
     for _, _, joined in joins(forms):
         if len(joined) >= 4:
             keys.add("t" + joined)
     return keys
+
+
+def _csr(
+    pair_key: list[int], pair_value: list[int], keys: list[str]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+    """Sorted key hashes, offsets and values of ``key -> values`` given as parallel pair lists."""
+    hashes = np.fromiter((key_hash(k) for k in keys), dtype=np.uint64, count=len(keys))
+    key_order = np.argsort(hashes, kind="stable")
+    rank = np.empty_like(key_order)
+    rank[key_order] = np.arange(len(key_order))
+    pk = rank[np.asarray(pair_key, dtype=np.int64)] if pair_key else np.zeros(0, dtype=np.int64)
+    pv = np.asarray(pair_value, dtype=np.int32)
+    order = np.lexsort((pv, pk))
+    counts = np.bincount(pk, minlength=len(keys))
+    start = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(counts, out=start[1:])
+    return hashes[key_order], start, pv[order]
 
 
 def _entity_record(entity: Entity, label: str, wallets: list[str]) -> EntityRecord:
@@ -317,35 +338,44 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
             ids.append(t_id)
         name_tokens.append(tuple(ids))
         name_forms.append(tuple(t.form.replace(" ", "") for t in name.tokens))
-        keys = name_keys(name)
         if name_flags[n_idx] & NAME_DERIVED_ACRONYM:
             keys = {"a" + name.tokens[0].canon}
-        elif len(name.tokens) == 1 and name.tokens[0].kind == "word":
-            keys.add("a" + name.tokens[0].canon)  # a listed single word may be an acronym ("CEIEC")
+        else:
+            keys = name_keys(name)
+            if len(name.tokens) == 1 and name.tokens[0].kind == "word":
+                keys.add("a" + name.tokens[0].canon)  # a listed single word may be an acronym ("CEIEC")
         for k in keys:
             k_id = key_ids.get(k)
             if k_id is None:
                 k_id = key_ids[k] = len(key_ids)
             pair_key.append(k_id)
             pair_name.append(n_idx)
-
-    keys_sorted = list(key_ids)
-    hashes = np.fromiter((key_hash(k) for k in keys_sorted), dtype=np.uint64, count=len(keys_sorted))
-    pk = np.asarray(pair_key, dtype=np.int64)
-    pn = np.asarray(pair_name, dtype=np.int32)
-    # order keys by hash, then postings by key
-    key_order = np.argsort(hashes, kind="stable")
-    rank = np.empty_like(key_order)
-    rank[key_order] = np.arange(len(key_order))
-    pk_rank = rank[pk] if len(pk) else pk
-    order = np.lexsort((pn, pk_rank))
-    postings = pn[order]
-    counts = np.bincount(pk_rank, minlength=len(keys_sorted)) if len(pk) else np.zeros(0, dtype=np.int64)
-    key_start = np.zeros(len(keys_sorted) + 1, dtype=np.int64)
-    np.cumsum(counts, out=key_start[1:])
     n_names = max(len(analysed), 1)
+    key_hashes, key_start, postings = _csr(pair_key, pair_name, list(key_ids))
+    key_weight = np.log1p(n_names / np.maximum(np.diff(key_start), 1)).astype(np.float32)
+
+    # token -> names, and token keys -> tokens (typo and phonetic keys are per token, not per name)
+    tok_pairs_t = [t for ids in name_tokens for t in set(ids)]
+    tok_pairs_n = [n for n, ids in enumerate(name_tokens) for _ in set(ids)]
+    order = np.lexsort((np.asarray(tok_pairs_n, dtype=np.int32), np.asarray(tok_pairs_t, dtype=np.int64)))
+    token_names = np.asarray(tok_pairs_n, dtype=np.int32)[order]
+    token_df = np.bincount(np.asarray(tok_pairs_t, dtype=np.int64), minlength=len(token_canon))
+    token_start = np.zeros(len(token_canon) + 1, dtype=np.int64)
+    np.cumsum(token_df, out=token_start[1:])
+    tkey_ids: dict[str, int] = {}
+    tpair_key: list[int] = []
+    tpair_tok: list[int] = []
+    for t_id, (canon, kind) in enumerate(zip(token_canon, token_kind)):
+        for k in token_keys(canon, kind):
+            k_id = tkey_ids.get(k)
+            if k_id is None:
+                k_id = tkey_ids[k] = len(tkey_ids)
+            tpair_key.append(k_id)
+            tpair_tok.append(t_id)
+    tkey_hashes, tkey_start, tkey_tokens = _csr(tpair_key, tpair_tok, list(tkey_ids))
+    reach = np.add.reduceat(token_df[tkey_tokens], tkey_start[:-1]) if len(tkey_tokens) else np.zeros(0)
+    tkey_weight = np.log1p(n_names / np.maximum(reach, 1)).astype(np.float32)
     name_norm = np.asarray([sum(token_weights[t] for t in ids) for ids in name_tokens], dtype=np.float32)
-    key_weight = np.log1p(n_names / np.maximum(counts, 1)).astype(np.float32)
 
     return MatchIndex(
         key=key,
@@ -366,10 +396,16 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
         canon_idf=canon_idf,
         skel_ids=skel_ids,
         unseen_idf=unseen_idf,
-        key_hash=hashes[key_order],
+        key_hash=key_hashes,
         key_start=key_start,
         key_weight=key_weight,
         postings=postings,
+        tkey_hash=tkey_hashes,
+        tkey_start=tkey_start,
+        tkey_weight=tkey_weight,
+        tkey_tokens=tkey_tokens,
+        token_start=token_start,
+        token_names=token_names,
         id_lookup=id_lookup,
     )
 

@@ -154,34 +154,43 @@ def compare(index: MatchIndex, query: QueryName, name_id: int, table: Similarity
         aligned.append(Alignment((i,), (j,), s))
 
     kinds = index.token_kind
-    listed_weights = [index.token_weight[t] for t in tokens]
+    weight_of = index.token_weight
+    listed_weights = [weight_of[t] for t in tokens]
     query_weights = list(query.weights)
+    known, qkinds = query.known, query.kinds
     for a in aligned:
         # a query token the lists have never seen (a typo, another spelling) weighs what it met
-        if len(a.query) == 1 and not query.known[a.query[0]] and query.kinds[a.query[0]] != "initial":
-            query_weights[a.query[0]] = sum(listed_weights[j] for j in a.listed)
+        if len(a.query) == 1 and not known[a.query[0]] and qkinds[a.query[0]] != "initial":
+            query_weights[a.query[0]] = sum([listed_weights[j] for j in a.listed])
     cmp = NameComparison(query, name_id, aligned, query_weights, listed_weights)
-    q_total = sum(query_weights) or 1.0
-    c_total = sum(listed_weights) or 1.0
     q_hit = c_hit = evidence = 0.0
     for a in aligned:
-        q_hit += sum(query_weights[i] for i in a.query) * a.sim
-        w = sum(listed_weights[j] for j in a.listed) * a.sim
-        c_hit += w
-        if any(kinds[tokens[j]] in IDENTIFYING for j in a.listed):
-            # near matches are weak evidence: a typo and a dropped name together are not credible
-            evidence += min(w, sum(query_weights[i] for i in a.query)) * a.sim**4
-            cmp.matched_words += 1
-    cmp.query_coverage = min(1.0, q_hit / q_total)
-    cmp.listed_coverage = min(1.0, c_hit / c_total)
+        qw = sum([query_weights[i] for i in a.query])
+        cw = sum([listed_weights[j] for j in a.listed])
+        q_hit += qw * a.sim
+        c_hit += cw * a.sim
+        for j in a.listed:
+            if kinds[tokens[j]] in IDENTIFYING:
+                # near matches are weak evidence: a typo and a dropped name together are not credible
+                evidence += min(cw, qw) * a.sim**4
+                cmp.matched_words += 1
+                break
+    cmp.query_coverage = min(1.0, q_hit / (sum(query_weights) or 1.0))
+    cmp.listed_coverage = min(1.0, c_hit / (sum(listed_weights) or 1.0))
     cmp.evidence = evidence
-    cmp.listed_unmatched_weight = sum(
-        listed_weights[j] for j in range(nc) if not c_used[j] and kinds[tokens[j]] in IDENTIFYING
-    )
-    cmp.query_numbers = sum(1 for k in query.kinds if k == "number")
-    cmp.listed_numbers = sum(1 for t in tokens if kinds[t] == "number")
-    cmp.unmatched_query_numbers = sum(1 for i in range(nq) if not q_used[i] and query.kinds[i] == "number")
-    cmp.unmatched_listed_numbers = sum(1 for j in range(nc) if not c_used[j] and kinds[tokens[j]] == "number")
+    unmatched_weight = 0.0
+    for j in range(nc):
+        kind = kinds[tokens[j]]
+        if kind == "number":
+            cmp.listed_numbers += 1
+            if not c_used[j]:
+                cmp.unmatched_listed_numbers += 1
+        if not c_used[j] and kind in IDENTIFYING:
+            unmatched_weight += listed_weights[j]
+    cmp.listed_unmatched_weight = unmatched_weight
+    if query.numbers:
+        cmp.query_numbers = query.numbers
+        cmp.unmatched_query_numbers = sum(1 for i in range(nq) if not q_used[i] and qkinds[i] == "number")
     return cmp
 
 
