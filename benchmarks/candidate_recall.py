@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from clearance.matching import candidates as cand_mod
-from clearance.matching.candidates import analyse_query_name, candidate_names
-from clearance.matching.screener import Screener
+from clearance.matching.candidates import candidate_names
 from clearance.matching.scorer import MIN_SIM, similarity_matrix
+from clearance.matching.screener import Screener
 from clearance.matching.types import Query
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_dev import EVAL, SDN, sdn_entities  # noqa: E402
+from eval_dev import EVAL, SDN, sdn_entities
 
 
 def exhaustive_names(screener: Screener, qname: cand_mod.QueryName, mask: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
@@ -67,7 +67,9 @@ def found(screener: Screener, query: Query, expect: str, ids_fn) -> bool:  # typ
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--limits", default=str(cand_mod.CANDIDATE_LIMIT), help="comma-separated candidate limits")
+    parser.add_argument(
+        "--limits", default=str(cand_mod.CANDIDATE_LIMIT), help="comma-separated candidate limits"
+    )
     args = parser.parse_args()
     if not SDN.exists():
         sys.exit(f"{SDN} not present: the real list files in ../shared are unavailable")
@@ -85,7 +87,12 @@ def main() -> None:
             continue
         exhaustive_hits += 1
         for limit in limits:
-            if found(screener, query, q["expect"], lambda qn, m: candidate_names(screener.index, qn, m, limit)):
+            if found(
+                screener,
+                query,
+                q["expect"],
+                lambda qn, m, limit=limit: candidate_names(screener.index, qn, m, limit),
+            ):
                 kept[limit] += 1
             else:
                 lost[limit].append(f"{q['name']!r} -> {q['expect']} ({q['family']})")

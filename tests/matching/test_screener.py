@@ -18,18 +18,37 @@ BACKGROUND = [
     make_entity(f"test:p{i}", "Person", name=f"{last}, {first}")
     for i, (last, first) in enumerate(
         [
-            ("SANTOS", "Maria"), ("SANTOS", "Joao Carlos"), ("MARTIN", "Pierre"), ("HERNANDEZ", "Jose Luis"),
-            ("HERNANDEZ LOPEZ", "Juan"), ("GARCIA", "Juan Carlos"), ("RODRIGUEZ", "Juan"), ("AL-TIKRITI", "Hala"),
-            ("HASSAN", "Ali"), ("KHAN", "Abdul"), ("AHMED", "Ali"), ("HUSSEIN", "Saddam"), ("SILVA", "Juan"),
-            ("LOPEZ", "Maria"), ("SMITH", "John"), ("LEE", "Kim"), ("PEREZ", "Jose"), ("ALI", "Muhammad"),
+            ("SANTOS", "Maria"),
+            ("SANTOS", "Joao Carlos"),
+            ("MARTIN", "Pierre"),
+            ("HERNANDEZ", "Jose Luis"),
+            ("HERNANDEZ LOPEZ", "Juan"),
+            ("GARCIA", "Juan Carlos"),
+            ("RODRIGUEZ", "Juan"),
+            ("AL-TIKRITI", "Hala"),
+            ("HASSAN", "Ali"),
+            ("KHAN", "Abdul"),
+            ("AHMED", "Ali"),
+            ("HUSSEIN", "Saddam"),
+            ("SILVA", "Juan"),
+            ("LOPEZ", "Maria"),
+            ("SMITH", "John"),
+            ("LEE", "Kim"),
+            ("PEREZ", "Jose"),
+            ("ALI", "Muhammad"),
         ]
     )
 ] + [
     make_entity(f"test:o{i}", "Organization", name=name)
     for i, name in enumerate(
         [
-            "ACME TRADING CO., LTD.", "GLOBAL SHIPPING LLC", "NATIONAL IRANIAN OIL COMPANY", "BANCO NACIONAL DE CUBA",
-            "KOREA MINING DEVELOPMENT TRADING CORPORATION", "ALFA BANK JSC", "SANTOS INVESTMENTS S.A.",
+            "ACME TRADING CO., LTD.",
+            "GLOBAL SHIPPING LLC",
+            "NATIONAL IRANIAN OIL COMPANY",
+            "BANCO NACIONAL DE CUBA",
+            "KOREA MINING DEVELOPMENT TRADING CORPORATION",
+            "ALFA BANK JSC",
+            "SANTOS INVESTMENTS S.A.",
         ]
     )
 ]
@@ -52,7 +71,10 @@ CEIEC = make_entity(
     "test:ceiec",
     "Organization",
     name="CEIEC",
-    alias=["CHINA NATIONAL ELECTRONICS IMPORT AND EXPORT CORPORATION", "CHINA NATIONAL ELECTRONIC IMPORT-EXPORT COMPANY"],
+    alias=[
+        "CHINA NATIONAL ELECTRONICS IMPORT AND EXPORT CORPORATION",
+        "CHINA NATIONAL ELECTRONIC IMPORT-EXPORT COMPANY",
+    ],
 )
 
 
@@ -71,7 +93,9 @@ def test_every_spelling_of_ceiec_finds_it_first(name: str) -> None:
 
 
 def test_an_acronym_matches_the_initials_of_a_listed_name() -> None:
-    s = screener(make_entity("test:k", "Organization", name="KALASHNIKOV MACHINE BUILDING FACTORY CORPORATION"))
+    s = screener(
+        make_entity("test:k", "Organization", name="KALASHNIKOV MACHINE BUILDING FACTORY CORPORATION")
+    )
     assert matched(s, "KMBFC", "test:k", "Organization")
 
 
@@ -149,7 +173,11 @@ def test_birth_date_raises_and_a_contradicting_one_lowers_the_score() -> None:
     s = screener(person)
 
     def score(**kw: object) -> float:
-        return next(m.score for m in s.screen(Query(name="Edisson Maya", schema="Person", **kw)) if m.entity_id == "test:d")  # type: ignore[arg-type]
+        return next(
+            m.score
+            for m in s.screen(Query(name="Edisson Maya", schema="Person", **kw))
+            if m.entity_id == "test:d"
+        )  # type: ignore[arg-type]
 
     plain = score()
     assert score(birth_date="1970-05-17") > plain
@@ -160,7 +188,10 @@ def test_country_agreement_raises_and_disagreement_lowers_the_score() -> None:
     s = screener(make_entity("test:c", "Organization", name="ORIENT STAR TRADING LLC", country="ir"))
 
     def score(country: str) -> float:
-        return next(m.score for m in s.screen(Query(name="Orient Star Trading", schema="Organization", country=country)))
+        return next(
+            m.score
+            for m in s.screen(Query(name="Orient Star Trading", schema="Organization", country=country))
+        )
 
     assert score("Iran") > score("Germany")
 
@@ -177,7 +208,9 @@ def test_an_identifier_match_is_decisive_and_a_different_one_argues_against() ->
 
 def test_a_person_query_does_not_match_a_vessel() -> None:
     s = screener(make_entity("test:vs", "Vessel", name="MARIA GRAZIA SANTORO"))
-    assert not any(m.entity_id == "test:vs" for m in s.screen(Query(name="Maria Grazia Santoro", schema="Person")))
+    assert not any(
+        m.entity_id == "test:vs" for m in s.screen(Query(name="Maria Grazia Santoro", schema="Person"))
+    )
     assert matched(s, "Maria Grazia Santoro", "test:vs", "Thing")
 
 
@@ -222,7 +255,9 @@ def test_an_unknown_schema_is_a_query_error() -> None:
         screener().screen(Query(name="Acme", schema="Spaceship"))
 
 
-@pytest.mark.parametrize("name", ["Mohammed\x00Ali\x07", "Ива́н 习近平 محمد Smith", "🙂🙂 Acme 🙂", "\u200b\u200bZ"])
+@pytest.mark.parametrize(
+    "name", ["Mohammed\x00Ali\x07", "Ива́н 习近平 محمد Smith", "🙂🙂 Acme 🙂", "\u200b\u200bZ"]
+)
 def test_garbage_but_nonempty_names_screen_without_crashing(name: str) -> None:
     for m in screener().screen(Query(name=name)):
         assert 0.0 <= m.score <= 1.0
@@ -238,3 +273,35 @@ def test_index_is_built_once_saved_and_loaded(tmp_path: Path) -> None:
     best = loaded.screen(Query(name="CEIEC", schema="Organization"))[0]
     assert best.entity_id == "test:ceiec"
     assert Settings.load(tmp_path).index_dir == tmp_path / "index"
+
+
+def test_from_store_builds_the_index_once_and_then_loads_it(tmp_path: Path) -> None:
+    from datetime import date
+
+    from clearance.store.sqlite import SQLiteStore
+
+    settings = Settings.load(tmp_path)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    store = SQLiteStore(settings.database_path)
+    try:
+        version, _ = store.add_version(
+            list_name="test",
+            format="ftm",
+            files=["x.json"],
+            content_hash="abc",
+            published=date(2021, 1, 1),
+            published_from="given",
+            entities=[*BACKGROUND, CEIEC],
+        )
+        first = Screener.from_store(store, settings)
+        files = list(settings.index_dir.glob("*.idx"))
+        assert len(files) == 1
+        stamp = files[0].stat().st_mtime_ns
+        second = Screener.from_store(store, settings)
+        assert files[0].stat().st_mtime_ns == stamp  # loaded, not rebuilt
+        for s in (first, second):
+            best = s.screen(Query(name="CEIEC", schema="Organization"))[0]
+            assert best.entity_id == "test:ceiec" and best.list_version == version.label
+        assert Screener.from_store(store, settings, as_of=date(2020, 1, 1)).index.name_count == 0
+    finally:
+        store.close()

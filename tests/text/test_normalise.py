@@ -4,7 +4,9 @@ from hypothesis import strategies as st
 from clearance.text.normalise import clean, fold, normalise_name, tokenize
 from clearance.text.translit import to_latin
 
-ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("Ж中ع '.-&\x00\u200b"), max_size=80)
+ANY_TEXT = st.text(
+    alphabet=st.characters(codec="utf-8") | st.sampled_from("Ж中ع '.-&\x00\u200b"), max_size=80
+)
 
 
 def test_clean_drops_control_and_format_characters_and_collapses_spaces() -> None:

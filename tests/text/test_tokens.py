@@ -56,7 +56,9 @@ def test_skeleton_folds_romanisation_differences() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12), max_size=8))
+@given(
+    st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12), max_size=8)
+)
 def test_analysis_of_a_canonical_token_gives_it_back(tokens: list[str]) -> None:
     for tok in analyse_tokens(tokens):
         if "_" in tok.canon:  # a multi-word legal form's canonical id ("co_limited") is not text

@@ -10,6 +10,7 @@ listed name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -85,7 +86,9 @@ def candidate_names(
         weights = np.concatenate((weights, weights2))
     if not len(names):
         return np.zeros(0, dtype=np.int64)
-    scores = np.bincount(names, weights=weights, minlength=index.name_count)
+    scores: npt.NDArray[np.float64] = np.bincount(names, weights=weights, minlength=index.name_count).astype(
+        np.float64
+    )
     scores[~mask] = 0.0
     # like a Dice coefficient: shared weight over the size of both names, so a short listed name
     # that is all query outranks a long one that merely contains a common query token
@@ -105,14 +108,15 @@ def _find(sorted_hashes: npt.NDArray[np.uint64], hashes: npt.NDArray[np.uint64])
     pos = np.searchsorted(sorted_hashes, hashes)
     inside = pos < len(sorted_hashes)
     pos, hashes = pos[inside], hashes[inside]
-    return pos[sorted_hashes[pos] == hashes]
+    found: npt.NDArray[np.int64] = pos[sorted_hashes[pos] == hashes]
+    return found
 
 
 def _gather(
     start: npt.NDArray[np.int64],
     values: npt.NDArray[np.int32],
     pos: npt.NDArray[np.int64],
-    weights: npt.NDArray[np.float32],
+    weights: npt.NDArray[np.floating[Any]],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """Concatenated ``values[start[p]:start[p+1]]`` for each ``p`` in ``pos``, each with its weight."""
     if not len(pos):

@@ -66,7 +66,7 @@ def normalise_country(value: str) -> str | None:
         from rigour.territories import lookup_territory
 
         territory = lookup_territory(text)
-    except Exception:
+    except (ValueError, KeyError, TypeError):
         territory = None
     if territory is not None:
         return str(territory.code)

@@ -8,9 +8,7 @@ from clearance.matching.scorer import NameComparison
 from clearance.matching.types import Explanation, FeatureScore
 
 
-def explain(
-    cmp: NameComparison, index: MatchIndex, features: list[tuple[Feature, float]]
-) -> Explanation:
+def explain(cmp: NameComparison, index: MatchIndex, features: list[tuple[Feature, float]]) -> Explanation:
     """The explanation of one match: aligned tokens in query order, then every feature with its value."""
     forms = index.name_forms[cmp.name_id]
     aligned = [

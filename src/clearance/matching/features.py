@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from clearance.matching.evidence import dates_agree
 from clearance.matching.index import NAME_DERIVED_ACRONYM, NAME_WEAK_ALIAS, EntityRecord, MatchIndex
 from clearance.matching.scorer import NameComparison
-from clearance.matching.evidence import dates_agree
 
 #: Evidence (sum of the rarity, in nats, of aligned identifying tokens) that makes a partial match credible.
 EVIDENCE_FULL = 11.0
@@ -54,7 +54,9 @@ def weak_evidence(cmp: NameComparison, index: MatchIndex) -> float:
 
 def numbers_differ(cmp: NameComparison, index: MatchIndex) -> float:
     """A number in one name is missing from the other (Hoshikaze Maru No. 8 is not No. 6)."""
-    if cmp.unmatched_query_numbers and (cmp.listed_numbers or cmp.unmatched_query_numbers == cmp.query_numbers):
+    if cmp.unmatched_query_numbers and (
+        cmp.listed_numbers or cmp.unmatched_query_numbers == cmp.query_numbers
+    ):
         return 1.0
     if cmp.unmatched_listed_numbers and cmp.query_numbers:
         return 1.0
@@ -69,8 +71,22 @@ def acronym_only(cmp: NameComparison, index: MatchIndex) -> float:
 
 
 def weak_alias(cmp: NameComparison, index: MatchIndex) -> float:
-    """The listed name met is a weak alias (a nickname or a short a.k.a. the list itself calls weak)."""
-    return 1.0 if index.name_flags[cmp.name_id] & NAME_WEAK_ALIAS else 0.0
+    """The listed name met is a weak alias (a nickname the list itself calls weak); a one-word one counts fully."""
+    if not index.name_flags[cmp.name_id] & NAME_WEAK_ALIAS:
+        return 0.0
+    words = sum(1 for t in index.name_tokens[cmp.name_id] if index.token_kind[t] in ("word", "number"))
+    return 1.0 if words <= 1 else 0.4
+
+
+def known_word_differs(cmp: NameComparison, index: MatchIndex) -> float:
+    """Share of the query that is a word the lists know, met only approximately: "Santos" is not "Santoso"."""
+    query = cmp.query
+    total = sum(cmp.query_weights) or 1.0
+    differing = 0.0
+    for a in cmp.aligned:
+        if a.sim < 1.0 and len(a.query) == 1 and query.known[a.query[0]] and query.kinds[a.query[0]] == "word":
+            differing += cmp.query_weights[a.query[0]]
+    return differing / total
 
 
 NameFeatureFn = Callable[[NameComparison, MatchIndex], float]
@@ -79,13 +95,16 @@ EvidenceFeatureFn = Callable[[QueryEvidence, EntityRecord], float]
 
 @dataclass(slots=True, frozen=True)
 class Feature:
+    """A scoring feature: its name, its weight and the function computing its value (in [0, 1])."""
+
     name: str
     weight: float
     fn: Callable[..., float]
+    description: str = ""
 
-    @property
-    def description(self) -> str:
-        return (self.fn.__doc__ or "").strip().splitlines()[0]
+    def __post_init__(self) -> None:
+        if not self.description:  # the first line of the function's docstring is what users see
+            object.__setattr__(self, "description", (self.fn.__doc__ or self.name).strip().splitlines()[0])
 
 
 NAME_FEATURES: tuple[Feature, ...] = (
@@ -94,7 +113,8 @@ NAME_FEATURES: tuple[Feature, ...] = (
     Feature("weak_evidence", -0.3, weak_evidence),
     Feature("numbers_differ", -0.5, numbers_differ),
     Feature("acronym_only", -0.1, acronym_only),
-    Feature("weak_alias", -0.1, weak_alias),
+    Feature("weak_alias", -0.25, weak_alias),
+    Feature("known_word_differs", -0.1, known_word_differs),
 )
 
 

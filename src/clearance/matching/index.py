@@ -37,7 +37,7 @@ from clearance.model import SCREENABLE_SCHEMATA, Entity
 from clearance.text.tokens import NameTokens, Token, acronyms, analyse_name, skeleton
 
 #: Changes whenever normalisation, candidate keys or scoring change; goes into indexes and audit records.
-MATCHER_VERSION = "clearance-match-1.0"
+MATCHER_VERSION = "clearance-match-1.1"
 
 #: Schema groups. A query of one group may match entities of the groups ``COMPATIBLE`` lists.
 SCHEMA_GROUP = {
@@ -421,7 +421,7 @@ def save_index(index: MatchIndex, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(
-                {name: getattr(index, name) for name in MatchIndex.__slots__},  # type: ignore[attr-defined]
+                {name: getattr(index, name) for name in MatchIndex.__slots__},
                 f,
                 protocol=5,
             )

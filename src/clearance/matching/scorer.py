@@ -76,7 +76,9 @@ class SimilarityTable:
         self.rows = similarity_matrix(index, query, token_ids).tolist()
 
 
-def _edit_sim(dist: npt.NDArray[np.int32], qlen: npt.NDArray[np.int32], clen: npt.NDArray[np.int32]) -> npt.NDArray[np.float64]:
+def _edit_sim(
+    dist: npt.NDArray[np.int32], qlen: npt.NDArray[np.int32], clen: npt.NDArray[np.int32]
+) -> npt.NDArray[np.float64]:
     minlen = np.minimum.outer(qlen, clen)
     maxlen = np.maximum.outer(qlen, clen)
     allowed = np.where(minlen >= 10, 2, np.where(minlen >= 4, 1, 0))

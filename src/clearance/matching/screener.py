@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from clearance.errors import QueryError
 from clearance.matching.candidates import CANDIDATE_LIMIT, QueryName, analyse_query_name, candidate_names
@@ -73,7 +74,7 @@ class Screener:
         threshold: float = DEFAULT_THRESHOLD,
     ) -> Screener:
         """A screener over entities held in memory (tests, ad-hoc lists); the index is not saved."""
-        return cls(build_index(((e, list_version) for e in entities)), threshold)
+        return cls(build_index((e, list_version) for e in entities), threshold)
 
     @classmethod
     def from_store(
@@ -130,7 +131,7 @@ class Screener:
         for e_idx, (name_score, cmp, name_feats) in best.items():
             record = index.entities[e_idx]
             feats = list(name_feats)
-            score = name_score
+            score = min(1.0, max(0.0, name_score))  # evidence moves a clipped name score
             for f in EVIDENCE_FEATURES:
                 value = f.fn(evidence, record)
                 if value:
@@ -157,7 +158,7 @@ class Screener:
     def _score_names(
         self,
         qname: QueryName,
-        ids: np.ndarray,  # type: ignore[type-arg]
+        ids: npt.NDArray[np.int64],
         best: dict[int, tuple[float, NameComparison, list[tuple[Feature, float]]]],
     ) -> None:
         index = self.index
@@ -174,7 +175,9 @@ class Screener:
             if prev is None or score > prev[0]:
                 best[e_idx] = (score, cmp, feats)
 
-    def _identifier_names(self, evidence: QueryEvidence, mask: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+    def _identifier_names(
+        self, evidence: QueryEvidence, mask: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.int64]:
         if not evidence.identifiers:
             return np.zeros(0, dtype=np.int64)
         entities = {e for i in evidence.identifiers for e in self.index.id_lookup.get(i, [])}
@@ -205,7 +208,9 @@ class Screener:
                     raise QueryError(f"query {field} {text[:80]!r} has no letters or digits to match on")
                 continue
             if len(qname.canon) > MAX_NAME_TOKENS:
-                raise QueryError(f"query {field} has {len(qname.canon)} words; a name has at most {MAX_NAME_TOKENS}")
+                raise QueryError(
+                    f"query {field} has {len(qname.canon)} words; a name has at most {MAX_NAME_TOKENS}"
+                )
             out.append(qname)
         return out
 

@@ -45,7 +45,9 @@ def _phrase_table(name: str) -> dict[tuple[str, ...], str]:
             if not phrase:
                 raise TableError(f"{name}: entry {canon!r} has an empty spelling")
             if phrase in out and out[phrase] != str(canon):
-                raise TableError(f"{name}: {' '.join(phrase)!r} is listed under {out[phrase]!r} and {canon!r}")
+                raise TableError(
+                    f"{name}: {' '.join(phrase)!r} is listed under {out[phrase]!r} and {canon!r}"
+                )
             out[phrase] = str(canon)
     return out
 
@@ -85,7 +87,9 @@ def name_variants() -> dict[str, str]:
         for spelling in group:
             spelling = _text(spelling, "name_variants.yaml", f"group {canon!r}")
             if spelling in out and out[spelling] != canon:
-                raise TableError(f"name_variants.yaml: {spelling!r} is in the groups of {out[spelling]!r} and {canon!r}")
+                raise TableError(
+                    f"name_variants.yaml: {spelling!r} is in the groups of {out[spelling]!r} and {canon!r}"
+                )
             out[spelling] = canon
     return out
 

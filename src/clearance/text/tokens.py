@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from clearance.text.normalise import clean, fold, tokenize
-from clearance.text.tables import abbreviations, endings, legal_forms, low_weight_tokens, name_variants, phonetic_rules
+from clearance.text.tables import (
+    abbreviations,
+    endings,
+    legal_forms,
+    low_weight_tokens,
+    name_variants,
+    phonetic_rules,
+)
 
 #: Token kinds. ``word`` and ``number`` identify; the others carry little identity.
 KINDS = ("word", "number", "initial", "legal", "particle", "honorific", "connector")
@@ -44,7 +51,9 @@ class NameTokens:
 
 
 @lru_cache(maxsize=1)
-def _phrase_index() -> tuple[dict[tuple[str, ...], tuple[str, str]], int, dict[tuple[str, ...], tuple[str, str]], int]:
+def _phrase_index() -> tuple[
+    dict[tuple[str, ...], tuple[str, str]], int, dict[tuple[str, ...], tuple[str, str]], int
+]:
     legal = {k: (v, "legal") for k, v in legal_forms().items()}
     abbr = {k: (v, "word") for k, v in abbreviations().items()}
     return legal, max(map(len, legal)), abbr, max(map(len, abbr))
@@ -130,6 +139,11 @@ def acronyms(name: NameTokens) -> set[str]:
     base = "".join(t.form[0] for t in words)
     out = {base}
     if legal:
-        out.add("".join(t.form.split()[0][0] if t.kind != "legal" else "".join(p[0] for p in t.form.split())
-                        for t in name.tokens if t.kind in ("word", "number", "initial", "particle", "legal")))
+        out.add(
+            "".join(
+                t.form.split()[0][0] if t.kind != "legal" else "".join(p[0] for p in t.form.split())
+                for t in name.tokens
+                if t.kind in ("word", "number", "initial", "particle", "legal")
+            )
+        )
     return {a for a in out if len(a) >= 3}

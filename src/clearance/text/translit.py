@@ -28,9 +28,6 @@ def to_latin(text: str) -> str:
         if c.isascii():
             out.append(c)
             continue
-        try:
-            latin = anyascii(c)
-        except Exception:  # lone surrogates and the like
-            latin = " "
+        latin = anyascii(c)  # total: unknown code points (lone surrogates too) give ""
         out.append(f" {latin} " if _is_syllabic(c) else latin)
     return "".join(out)
