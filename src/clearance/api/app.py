@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,7 +27,8 @@ def create_app(service: Service) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ftm_model()  # load FollowTheMoney's model now, not on the first /match request
+        # load FollowTheMoney's model (seconds) beside startup, not on the first /match request
+        threading.Thread(target=ftm_model, name="ftm-model", daemon=True).start()
         service.start()
         assert service.writer is not None
         service.writer.on_batch = metrics.audit_batch_done

@@ -1,0 +1,106 @@
+"""A new list version is swapped in under load without failed requests; kill -9 loses no recorded call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+from clearance.audit import AuditLog, audit_path
+from clearance.settings import Settings
+from tests.api.harness import Server, add_version, auth, make_key, sdn_entities, seed_home
+from tests.factories import make_entity
+
+
+class Hammer:
+    """Client threads screening in a loop, keeping every response's status, version and request id."""
+
+    def __init__(self, url: str, token: str, threads: int = 4, body: dict[str, object] | None = None) -> None:
+        self.url, self.token = url, token
+        self.body = body or {"name": "Viktor Petrovich Orlov", "schema": "Person"}
+        self.stop = threading.Event()
+        self.ok_ids: list[str] = []
+        self.failures: list[str] = []
+        self.seen: list[tuple[float, float, str, bool]] = []  # (time, latency, first version, found)
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._run) for _ in range(threads)]
+
+    def _run(self) -> None:
+        with httpx.Client(headers=auth(self.token), timeout=10) as client:
+            while not self.stop.is_set():
+                started = time.perf_counter()
+                try:
+                    r = client.post(self.url + "/v1/screen", json=self.body)
+                except httpx.TransportError as exc:
+                    with self.lock:
+                        self.failures.append(repr(exc))
+                    continue
+                latency = time.perf_counter() - started
+                with self.lock:
+                    if r.status_code != 200:
+                        self.failures.append(f"{r.status_code} {r.text[:200]}")
+                        continue
+                    data = r.json()
+                    self.ok_ids.append(data["request_id"])
+                    found = any(m["entity_id"] == "ofac-sdn:3001" for m in data["results"][0]["matches"])
+                    self.seen.append((time.monotonic(), latency, data["list_versions"][0]["label"], found))
+
+    def __enter__(self) -> Hammer:  # noqa: PYI034
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+
+def test_new_list_version_is_swapped_in_under_load_without_failures(tmp_path: Path) -> None:
+    seed_home(tmp_path)
+    token = make_key(tmp_path, "screen")
+    with Server(tmp_path, "--reload-interval", "0.2") as server:
+        body = {"name": "Viktor Petrov Orlov", "schema": "Person"}
+        with Hammer(server.url, token, body=body) as hammer:
+            time.sleep(0.5)
+            newer = sdn_entities([make_entity("ofac-sdn:3001", "Person", name="Viktor Petrov Orlov")])
+            version = add_version(tmp_path, "ofac-sdn", newer, date(2022, 1, 1))
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with hammer.lock:
+                    if any(label == version.label for _, _, label, _ in hammer.seen[-5:]):
+                        break
+                time.sleep(0.05)
+            time.sleep(0.3)
+    assert hammer.failures == []
+    labels = [label for _, _, label, _ in hammer.seen]
+    assert labels[0] == "ofac-sdn@2021-07-07#2" and labels[-1] == version.label
+    switch = labels.index(version.label)
+    assert all(label == version.label for label in labels[switch:]), "no request goes back to the old version"
+    assert all(found == (label == version.label) for _, _, label, found in hammer.seen)
+    slowest = max(latency for _, latency, _, _ in hammer.seen)
+    assert slowest < 3.0, f"a request took {slowest:.2f}s during the swap"
+
+
+def test_kill_9_under_load_loses_no_acknowledged_screening(tmp_path: Path) -> None:
+    seed_home(tmp_path)
+    token = make_key(tmp_path, "screen")
+    server = Server(tmp_path, "--reload-interval", "0").start()
+    with Hammer(server.url, token, threads=6) as hammer:
+        time.sleep(1.5)
+        server.kill()  # SIGKILL while requests are in flight
+        time.sleep(0.2)
+    acknowledged = set(hammer.ok_ids)
+    assert len(acknowledged) > 50, "the load ran"
+    with Server(tmp_path, "--reload-interval", "0") as again:  # restarts cleanly on the same files
+        r = httpx.post(again.url + "/v1/screen", json={"name": "CEIEC"}, headers=auth(token))
+        assert r.status_code == 200
+    log = AuditLog(audit_path(Settings.load(tmp_path)))
+    recorded = log.request_ids()
+    assert acknowledged <= recorded, f"{len(acknowledged - recorded)} acknowledged calls are not in the log"
+    assert r.json()["request_id"] in recorded
+    report = log.verify()
+    assert report.ok, report.problems
