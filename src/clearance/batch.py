@@ -477,6 +477,8 @@ def screen_file(
             results = (_screen_chunk(screener, job, chunk) for chunk in _chunks(records, size))
             ok = _collect(results, writer, report, total, progress)
         else:
+            import clearance.matching.screener  # noqa: F401  imported once here; the forked workers inherit it
+
             context = multiprocessing.get_context("fork")
             with context.Pool(n_workers, initializer=_init_worker, initargs=(spec, job)) as pool:
                 results = pool.imap(_worker_chunk, _chunks(records, size))
