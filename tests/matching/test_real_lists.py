@@ -43,5 +43,7 @@ def test_common_names_do_not_alert_on_the_real_list(sdn_screener: Screener, name
 def test_a_listed_passport_number_is_decisive_on_the_real_list(sdn_screener: Screener) -> None:
     index = sdn_screener.index
     record = next(r for r in index.entities if r.schema == "Person" and r.identifiers)
-    hit = sdn_screener.screen(Query(name="Unknown Person Name", schema="Person", id_numbers=[record.identifiers[0]]))
+    hit = sdn_screener.screen(
+        Query(name="Unknown Person Name", schema="Person", id_numbers=[record.identifiers[0]])
+    )
     assert hit and hit[0].entity_id == record.id and hit[0].match

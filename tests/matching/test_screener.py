@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clearance.errors import QueryError
 from clearance.matching.screener import DEFAULT_THRESHOLD, Screener
@@ -305,3 +307,18 @@ def test_from_store_builds_the_index_once_and_then_loads_it(tmp_path: Path) -> N
         assert Screener.from_store(store, settings, as_of=date(2020, 1, 1)).index.name_count == 0
     finally:
         store.close()
+
+
+_GARBAGE_SCREENER: list[Screener] = []
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("Жع中 -.,'&\x00"), max_size=120))
+def test_any_text_screens_or_is_a_query_error_never_a_crash(name: str) -> None:
+    if not _GARBAGE_SCREENER:
+        _GARBAGE_SCREENER.append(screener(CEIEC))
+    try:
+        matches = _GARBAGE_SCREENER[0].screen(Query(name=name, aliases=[name[::-1]]))
+    except QueryError:
+        return
+    assert all(0.0 <= m.score <= 1.0 and m.explanation.features for m in matches)

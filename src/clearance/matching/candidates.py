@@ -86,19 +86,19 @@ def candidate_names(
         weights = np.concatenate((weights, weights2))
     if not len(names):
         return np.zeros(0, dtype=np.int64)
-    scores: npt.NDArray[np.float64] = np.bincount(names, weights=weights, minlength=index.name_count).astype(
-        np.float64
-    )
-    scores[~mask] = 0.0
+    # sum key weights per listed name over the names reached only (not the whole index)
+    reached, inverse = np.unique(names, return_inverse=True)
+    scores: npt.NDArray[np.float64] = np.bincount(inverse, weights=weights).astype(np.float64)
+    scores[~mask[reached]] = 0.0
     # like a Dice coefficient: shared weight over the size of both names, so a short listed name
     # that is all query outranks a long one that merely contains a common query token
-    scores /= index.name_norm + (sum(query.weights) + 1.0)
+    scores /= index.name_norm[reached] + (sum(query.weights) + 1.0)
     nonzero = np.flatnonzero(scores)
     if len(nonzero) > limit:
-        top = nonzero[np.argpartition(-scores[nonzero], limit)[:limit]]
-    else:
-        top = nonzero
-    return top[np.argsort(-scores[top], kind="stable")]
+        nonzero = nonzero[np.argpartition(-scores[nonzero], limit)[:limit]]
+    top = nonzero[np.argsort(-scores[nonzero], kind="stable")]
+    result: npt.NDArray[np.int64] = reached[top]
+    return result
 
 
 def _find(sorted_hashes: npt.NDArray[np.uint64], hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:

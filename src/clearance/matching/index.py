@@ -20,6 +20,7 @@ import pickle
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,7 @@ def token_weight(idf: float, kind: str, form: str) -> float:
     return idf * KIND_FACTOR[kind] * (length_factor(form) if kind == "word" else 1.0)
 
 
+@lru_cache(maxsize=262144)
 def key_hash(key: str) -> int:
     """A stable 64-bit hash of a candidate key (the same in every process, unlike ``hash``)."""
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
@@ -188,17 +190,18 @@ def joins(forms: Sequence[str]) -> list[tuple[int, int, str]]:
     return out
 
 
-def token_keys(canon: str, kind: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def token_keys(canon: str, kind: str) -> tuple[str, ...]:
     """Candidate keys of one token: exact form, phonetic skeleton and (long words) typo neighbourhood."""
     if kind not in KEY_KINDS:
-        return []
+        return ()
     keys = ["t" + canon]
     skel = skeleton(canon)
     if len(skel) >= 3 and skel != canon:
         keys.append("s" + skel)
     if len(canon) >= MIN_TYPO_KEY_LENGTH and kind == "word":
         keys.extend("d" + d for d in deletions(canon))
-    return keys
+    return tuple(keys)
 
 
 def name_keys(name: NameTokens) -> set[str]:

@@ -148,7 +148,14 @@ def compare(index: MatchIndex, query: QueryName, name_id: int, table: Similarity
         q_used[i] = c_used[j] = True
         aligned.append(Alignment((i,), (j,), s))
     if not all(q_used) and not all(c_used):
-        _align_joins(query.forms, list(index.name_forms[name_id]), q_used, c_used, aligned)
+        cforms = index.name_forms[name_id]
+        free_q = [f for f, used in zip(query.forms, q_used) if not used]
+        free_c = [f for f, used in zip(cforms, c_used) if not used]
+        # a join needs a free token on one side that starts with a shorter free token of the other
+        if any(a.startswith(b) and len(a) > len(b) for a in free_q for b in free_c) or any(
+            a.startswith(b) and len(a) > len(b) for a in free_c for b in free_q
+        ):
+            _align_joins(query.forms, list(cforms), q_used, c_used, aligned)
     for s, _, i, j in fuzzy:
         if q_used[i] or c_used[j]:
             continue
