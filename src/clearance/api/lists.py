@@ -179,7 +179,12 @@ class UpdateOut(BaseModel):
     seconds: float
 
 
-@router.post("/v1/lists/update", response_model=UpdateOut, responses=PROBLEMS, summary="Update the lists")
+@router.post(
+    "/v1/lists/update",
+    response_model=UpdateOut,
+    responses={**PROBLEMS, 501: {"description": "Downloading is not available in this build"}},
+    summary="Update the lists",
+)
 async def update(request: Request, caller: AdminCaller, body: UpdateRequest | None = None) -> JSONBytes:
     """Download the official lists (or only reload the store), then swap in a screener for what changed.
     The old screener serves every request until the new one is ready."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import sqlite3
@@ -83,7 +84,7 @@ class KeyStore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the keys database: {exc}") from exc
         self._cache: dict[str, ApiKey | None] = {}
-        self._seen_version = -1
+        self._seen_version: tuple[int, ...] = ()
 
     def create(self, name: str, role: str) -> tuple[ApiKey, str]:
         """A new key; returns it and the full token, which is shown this once and never stored."""
@@ -130,7 +131,7 @@ class KeyStore:
     def authenticate(self, token: str) -> ApiKey | None:
         """The active key ``token`` belongs to, or ``None`` (unknown, malformed, wrong secret, revoked)."""
         with self._lock:
-            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            version = self._file_state()
             if version != self._seen_version:
                 self._cache.clear()
                 self._seen_version = version
@@ -141,6 +142,19 @@ class KeyStore:
                 self._cache.clear()
             self._cache[token] = found
             return found
+
+    def _file_state(self) -> tuple[int, ...]:
+        """Size and modification time of the database and its WAL: any commit, by any process,
+        changes them. Two ``stat`` calls are far cheaper than a query on every request."""
+        state: list[int] = []
+        for suffix in ("", "-wal"):
+            try:
+                st = os.stat(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                state += [0, 0]
+            else:
+                state += [st.st_mtime_ns, st.st_size]
+        return tuple(state)
 
     def _lookup(self, token: str) -> ApiKey | None:
         match = _KEY_RE.match(token)

@@ -1,0 +1,278 @@
+"""Load benchmark of the HTTP service: throughput and p50/p99 latency at 1, 10 and 50 concurrent clients.
+
+    python benchmarks/load_http.py                     # real OFAC SDN 2021-07-07 from ../shared, else tiny
+    python benchmarks/load_http.py --data small        # a 5-entity list: the service's own overhead
+    python benchmarks/load_http.py --endpoint healthz  # HTTP alone: no screening, no audit record
+
+The server is the real ``python -m clearance serve`` (uvicorn, httptools, uvloop) in its own process, with
+API keys on and every call durably recorded in the audit log. The client is this process: an asyncio
+HTTP/1.1 keep-alive client on raw sockets (one connection per simulated client, each sending its next
+request when the previous answer arrived), so the client costs as little CPU as possible on the same
+machine. Each request screens one name drawn from a fixed mix of listed names, variants and unlisted names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO))
+
+NAMES = [
+    "China National Electronics Import and Export Corporation",
+    "CEIEC",
+    "Banco Nacional de Cuba",
+    "Ali Hassan Rahimi",
+    "Hoshikaze Maru No 8",
+    "Petro Global Trading FZE",
+    "Viktor Petrovich Orlov",
+    "Kim Jong Un",
+    "Islamic Revolutionary Guard Corps",
+    "Aeroflot",
+    "John Smith",
+    "Maria Garcia Lopez",
+    "Acme Widgets Limited",
+    "Hamid Reza Karimi",
+    "Rosneft Trading SA",
+    "Zhang Wei",
+    "Mohammed Al Rashid",
+    "Global Shipping Holdings Inc",
+    "Tanaka Hiroshi",
+    "Olga Ivanova",
+]
+
+
+def setup_home(home: Path, data: str) -> str:
+    from clearance.settings import Settings
+    from clearance.store import open_store
+
+    store = open_store(Settings.load(home))
+    sdn = SHARED / "data" / "lists" / "ofac-sdn" / "2021-07-07"
+    if data == "sdn" and sdn.exists():
+        from clearance.lists.importer import import_list
+
+        result = import_list(store, "ofac-sdn", [sdn])
+        described = f"real OFAC SDN 2021-07-07 ({result.version.entity_count} entities)"
+    else:
+        from tests.api.harness import sdn_entities
+
+        store.add_version(
+            list_name="ofac-sdn",
+            format="test",
+            files=["bench"],
+            content_hash="bench",
+            published=date(2021, 7, 7),
+            published_from="given",
+            entities=sdn_entities(),
+        )
+        described = "a 5-entity list (service overhead: HTTP, validation, audit log)"
+    store.close()
+    return described
+
+
+def start_server(home: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port_file = home / "port"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    cmd = [
+        sys.executable,
+        "-m",
+        "clearance",
+        "--home",
+        str(home),
+        "serve",
+        "--port",
+        "0",
+        "--port-file",
+        str(port_file),
+        "--log-level",
+        "warning",
+        "--reload-interval",
+        "0",
+        "--rate-limit",
+        "1000000",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+    while not port_file.exists():
+        if proc.poll() is not None:
+            raise SystemExit("the server did not start")
+        time.sleep(0.05)
+    port = int(port_file.read_text())
+    import httpx
+
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return proc, port
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+
+
+def request_bytes(path: str, body: bytes | None, token: str) -> bytes:
+    method = "POST" if body is not None else "GET"
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ApiKey {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body or b'')}\r\n\r\n"
+    )
+    return head.encode() + (body or b"")
+
+
+_LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
+
+
+async def client(
+    port: int,
+    requests: list[bytes],
+    stop_at: float,
+    start_at: float,
+    latencies: list[float],
+    errors: list[int],
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = random.randrange(len(requests))
+    try:
+        while True:
+            started = time.perf_counter()
+            if started >= stop_at:
+                return
+            writer.write(requests[i % len(requests)])
+            i += 1
+            head = await reader.readuntil(b"\r\n\r\n")
+            match = _LENGTH.search(head)
+            if match:
+                await reader.readexactly(int(match.group(1)))
+            done = time.perf_counter()
+            if started >= start_at:
+                latencies.append(done - started)
+                if not head.startswith(b"HTTP/1.1 200"):
+                    errors.append(int(head[9:12]))
+    finally:
+        writer.close()
+
+
+async def run_level(
+    port: int, requests: list[bytes], clients: int, seconds: float, warmup: float
+) -> dict[str, float]:
+    latencies: list[float] = []
+    errors: list[int] = []
+    now = time.perf_counter()
+    start_at, stop_at = now + warmup, now + warmup + seconds
+    await asyncio.gather(
+        *(client(port, requests, stop_at, start_at, latencies, errors) for _ in range(clients))
+    )
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "clients": clients,
+        "requests": n,
+        "rps": n / seconds,
+        "p50_ms": latencies[n // 2] * 1000 if n else float("nan"),
+        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else float("nan"),
+        "mean_ms": statistics.fmean(latencies) * 1000 if n else float("nan"),
+        "errors": len(errors),
+    }
+
+
+def audit_commits(port: int) -> tuple[float, float, float]:
+    """(commits, seconds committing, records committed) so far, from the server's /metrics."""
+    import httpx
+
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    values = {}
+    for line in text.splitlines():
+        for name in (
+            "clearance_audit_commit_seconds_count",
+            "clearance_audit_commit_seconds_sum",
+            "clearance_audit_commit_records_sum",
+        ):
+            if line.startswith(name + " "):
+                values[name] = float(line.split()[-1])
+    return (
+        values.get("clearance_audit_commit_seconds_count", 0.0),
+        values.get("clearance_audit_commit_seconds_sum", 0.0),
+        values.get("clearance_audit_commit_records_sum", 0.0),
+    )
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0]
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load:.1f} at start"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", choices=["sdn", "small"], default="sdn")
+    parser.add_argument("--clients", default="1,10,50")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--endpoint", choices=["screen", "healthz"], default="screen")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON lines")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        described = setup_home(home, args.data)
+        from tests.api.harness import make_key
+
+        token = make_key(home, "screen", "load benchmark")
+        proc, port = start_server(home)
+        try:
+            if args.endpoint == "healthz":
+                requests = [request_bytes("/healthz", None, token)]
+            else:
+                requests = [
+                    request_bytes("/v1/screen", orjson.dumps({"name": name}), token) for name in NAMES
+                ]
+            rows = []
+            for level in (int(c) for c in args.clients.split(",")):
+                before = audit_commits(port)
+                row = asyncio.run(run_level(port, requests, level, args.seconds, args.warmup))
+                after = audit_commits(port)
+                commits = after[0] - before[0]
+                row["audit_commit_ms"] = (after[1] - before[1]) / commits * 1000 if commits else 0.0
+                row["records_per_commit"] = (after[2] - before[2]) / commits if commits else 0.0
+                rows.append(row)
+                if args.json:
+                    print(orjson.dumps({**row, "data": args.data, "endpoint": args.endpoint}).decode())
+                else:
+                    print(
+                        f"{level:>3} clients: {row['rps']:8.0f} req/s  p50 {row['p50_ms']:6.2f} ms  "
+                        f"p99 {row['p99_ms']:6.2f} ms  ({row['requests']} requests, {row['errors']} errors; "
+                        f"audit commit {row['audit_commit_ms']:.2f} ms, {row['records_per_commit']:.1f} records each)",
+                        flush=True,
+                    )
+        finally:
+            proc.terminate()
+            proc.wait()
+    print(f"# {args.endpoint} against {described}; {machine()}; {datetime.now(UTC):%Y-%m-%d}")
+
+
+if __name__ == "__main__":
+    main()
