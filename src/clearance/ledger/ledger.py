@@ -41,6 +41,7 @@ from typing import Any, Self
 import orjson
 
 from clearance.errors import ClearanceError
+from clearance.store.sqlite_util import connect, migrate
 
 GENESIS = "0" * 64
 
@@ -102,6 +103,7 @@ BEGIN SELECT RAISE(ABORT, '{table} is append-only: add an entry instead'); END;"
     for table in ("ledger_entries", "ledger_messages", "rejected_messages")
     for op in ("UPDATE", "DELETE")
 )
+MIGRATIONS = [_SCHEMA + _TRIGGERS]
 
 
 class LedgerError(ClearanceError):
@@ -233,12 +235,8 @@ class Ledger:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA + _TRIGGERS)
+        self._db = connect(self.path, durable=True)
+        migrate(self._db, MIGRATIONS, table="ledger_migrations")
 
     def close(self) -> None:
         self._db.close()

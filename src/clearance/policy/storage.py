@@ -6,17 +6,17 @@ this module alone, recorded in ``policy_migrations``, so the list store's schema
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
 
-from clearance.errors import NotFound, StoreError
+from clearance.errors import NotFound
 from clearance.policy.goodguy import GoodGuy
 from clearance.policy.licenses import License, parse_license
 from clearance.policy.ownership import OwnershipLink
+from clearance.store.sqlite_util import connect, migrate
 
 MIGRATIONS: list[str] = [
     """
@@ -64,36 +64,8 @@ def _now() -> str:
 class PolicyStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the policy tables: {exc}") from exc
-
-    def _migrate(self) -> None:
-        db = self._db
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS policy_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        done = {row[0] for row in db.execute("SELECT version FROM policy_migrations")}
-        for number, script in enumerate(MIGRATIONS, start=1):
-            if number in done:
-                continue
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if db.execute("SELECT 1 FROM policy_migrations WHERE version = ?", (number,)).fetchone():
-                    db.execute("COMMIT")
-                    continue
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute("INSERT INTO policy_migrations VALUES (?, ?)", (number, _now()))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        self._db = connect(self.path)
+        migrate(self._db, MIGRATIONS, table="policy_migrations")
 
     def close(self) -> None:
         self._db.close()

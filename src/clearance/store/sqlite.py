@@ -16,6 +16,7 @@ import orjson
 from clearance.errors import NotFound, StoreError
 from clearance.model import Entity
 from clearance.store.base import EntityHistory, HistoryEvent, ListVersion, Progress, Store
+from clearance.store.sqlite_util import connect, migrate
 
 #: Schema migrations, applied in order; each runs once and is recorded in ``schema_migrations``.
 MIGRATIONS: list[str] = [
@@ -53,46 +54,8 @@ _BATCH = 2000
 class SQLiteStore(Store):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the database: {exc}") from exc
-
-    def _migrate(self) -> None:
-        db = self._db
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-        for number, script in enumerate(MIGRATIONS, start=1):
-            if number in done:
-                continue
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                # re-check under the write lock: another process may have migrated meanwhile
-                if db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (number,)).fetchone():
-                    db.execute("COMMIT")
-                    continue
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?)", (number, datetime.now(UTC).isoformat())
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-
-    @property
-    def schema_version(self) -> int:
-        row = self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
+        self._db = connect(self.path)
+        self.schema_version = migrate(self._db, MIGRATIONS, table="schema_migrations")
 
     def add_version(
         self,
