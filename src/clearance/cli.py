@@ -164,6 +164,8 @@ def lists_update(ctx: Context, list_names: tuple[str, ...], as_json: bool) -> No
                 "version": _version_json(r.version) if r.version else None,
                 "bytes": r.bytes_downloaded,
                 "message": r.message,
+                "warnings": list(r.warnings),
+                "kept": str(r.kept) if r.kept else None,
             }
         )
     if as_json:
@@ -176,6 +178,10 @@ def lists_update(ctx: Context, list_names: tuple[str, ...], as_json: bool) -> No
             if row["message"]:
                 line += f"  {row['message']}"
             click.echo(line)
+            for warning in row["warnings"]:
+                click.echo(f"  warning: {warning}", err=True)
+            if row["kept"]:
+                click.echo(f"  files kept in {row['kept']}")
     if failed:
         sys.exit(1)
 
@@ -786,6 +792,7 @@ def demo(ctx: Context) -> None:
 )
 @click.option("--port-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the port here.")
 @click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
 @pass_ctx
 def serve(
     ctx: Context,
@@ -800,6 +807,7 @@ def serve(
     reload_interval: float,
     port_file: Path | None,
     log_level: str,
+    workers: int,
 ) -> None:
     """Serve the HTTP screening API (OpenAPI document at /openapi.json, docs at /docs)."""
     from clearance.api.server import run
@@ -813,6 +821,7 @@ def serve(
         timeout=timeout,
         reload_interval=reload_interval,
         lists=lists_ or None,
+        workers=workers,
     )
     run(ctx.settings, host=host, port=port, port_file=port_file, log_level=log_level, config=config)
 
