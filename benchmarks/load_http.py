@@ -86,7 +86,7 @@ def setup_home(home: Path, data: str) -> str:
     return described
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(home: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
     port_file = home / "port"
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     cmd = [
@@ -106,6 +106,8 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], int]:
         "0",
         "--rate-limit",
         "1000000",
+        "--workers",
+        str(workers),
     ]
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
     while not port_file.exists():
@@ -115,10 +117,13 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = int(port_file.read_text())
     import httpx
 
+    ready = 0
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+            ready = ready + 1 if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200 else 0
+            if ready >= 20 * workers:  # each worker loads its own screener
                 return proc, port
+            continue
         except httpx.TransportError:
             pass
         time.sleep(0.1)
@@ -189,6 +194,21 @@ async def run_level(
     }
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server process and its worker processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        this, parent = int(stat.parent.name), int(fields[1])
+        if this == pid or parent == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def audit_commits(port: int) -> tuple[float, float, float]:
     """(commits, seconds committing, records committed) so far, from the server's /metrics."""
     import httpx
@@ -234,6 +254,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--endpoint", choices=["screen", "healthz"], default="screen")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (clearance serve --workers)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON lines")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -242,7 +263,7 @@ def main() -> None:
         from tests.api.harness import make_key
 
         token = make_key(home, "screen", "load benchmark")
-        proc, port = start_server(home)
+        proc, port = start_server(home, args.workers)
         try:
             if args.endpoint == "healthz":
                 requests = [request_bytes("/healthz", None, token)]
@@ -253,8 +274,12 @@ def main() -> None:
             rows = []
             for level in (int(c) for c in args.clients.split(",")):
                 before = audit_commits(port)
+                cpu_before = server_cpu(proc.pid)
                 row = asyncio.run(run_level(port, requests, level, args.seconds, args.warmup))
+                cpu = server_cpu(proc.pid) - cpu_before
                 after = audit_commits(port)
+                total = row["requests"] * (args.seconds + args.warmup) / args.seconds  # warm-up included
+                row["server_cpu_ms"] = cpu / total * 1000 if total else 0.0
                 commits = after[0] - before[0]
                 row["audit_commit_ms"] = (after[1] - before[1]) / commits * 1000 if commits else 0.0
                 row["records_per_commit"] = (after[2] - before[2]) / commits if commits else 0.0
@@ -264,14 +289,17 @@ def main() -> None:
                 else:
                     print(
                         f"{level:>3} clients: {row['rps']:8.0f} req/s  p50 {row['p50_ms']:6.2f} ms  "
-                        f"p99 {row['p99_ms']:6.2f} ms  ({row['requests']} requests, {row['errors']} errors; "
+                        f"p99 {row['p99_ms']:6.2f} ms  server CPU {row['server_cpu_ms']:.2f} ms/req  "
+                        f"({row['requests']} requests, {row['errors']} errors; "
                         f"audit commit {row['audit_commit_ms']:.2f} ms, {row['records_per_commit']:.1f} records each)",
                         flush=True,
                     )
         finally:
             proc.terminate()
             proc.wait()
-    print(f"# {args.endpoint} against {described}; {machine()}; {datetime.now(UTC):%Y-%m-%d}")
+    print(
+        f"# {args.endpoint}, {args.workers} worker(s), against {described}; {machine()}; {datetime.now(UTC):%Y-%m-%d}"
+    )
 
 
 if __name__ == "__main__":

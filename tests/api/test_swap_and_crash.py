@@ -104,3 +104,17 @@ def test_kill_9_under_load_loses_no_acknowledged_screening(tmp_path: Path) -> No
     assert r.json()["request_id"] in recorded
     report = log.verify()
     assert report.ok, report.problems
+
+
+def test_two_workers_share_one_audit_chain(tmp_path: Path) -> None:
+    seed_home(tmp_path)
+    token = make_key(tmp_path, "screen")
+    with Server(tmp_path, "--reload-interval", "0", "--workers", "2") as server:
+        for _ in range(50):  # every worker must be ready, not just the first to answer
+            server.wait_ready()
+        with Hammer(server.url, token, threads=6) as hammer:
+            time.sleep(1.5)
+    assert hammer.failures == [] and len(hammer.ok_ids) > 20
+    log = AuditLog(audit_path(Settings.load(tmp_path)))
+    assert set(hammer.ok_ids) <= log.request_ids()
+    assert log.verify().ok

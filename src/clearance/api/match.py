@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi import Query as QueryParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from clearance.api.auth import ScreenCaller
+from clearance.api.auth import Caller, ScreenCaller
 from clearance.api.problems import Problem, field_error
 from clearance.api.screen import PROBLEMS
 from clearance.api.screening import JSONBytes, check_rate, loaded_for, record, run_queries
@@ -298,6 +298,41 @@ async def match(
 ) -> JSONBytes:
     """Match FollowTheMoney examples (a batch keyed by your own ids) against the lists, as yente does."""
     service: Service = request.app.state.service
+    with service.screening():
+        return await _match(
+            service,
+            request,
+            body,
+            dataset,
+            caller,
+            limit,
+            threshold,
+            cutoff,
+            algorithm,
+            include_dataset,
+            exclude_schema,
+            exclude_dataset,
+            topics,
+            exclude_entity_ids,
+        )
+
+
+async def _match(
+    service: Service,
+    request: Request,
+    body: EntityMatchQuery,
+    dataset: str,
+    caller: Caller,
+    limit: int,
+    threshold: float | None,
+    cutoff: float,
+    algorithm: str,
+    include_dataset: list[str] | None,
+    exclude_schema: list[str] | None,
+    exclude_dataset: list[str] | None,
+    topics: list[str] | None,
+    exclude_entity_ids: list[str] | None,
+) -> JSONBytes:
     include_dataset, exclude_schema = include_dataset or [], exclude_schema or []
     exclude_dataset, topics, exclude_entity_ids = (
         exclude_dataset or [],

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi import Query as QueryParam
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from clearance.api.auth import ScreenCaller
+from clearance.api.auth import Caller, ScreenCaller
 from clearance.api.problems import Problem, field_error
 from clearance.api.screening import JSONBytes, check_rate, loaded_for, record, run_queries
 from clearance.api.service import Service
@@ -174,6 +174,13 @@ async def screen(
     (``request_id``) before the answer is sent.
     """
     service: Service = request.app.state.service
+    with service.screening():
+        return await _screen(service, request, body, caller, limit, as_of)
+
+
+async def _screen(
+    service: Service, request: Request, body: ScreenRequest, caller: Caller, limit: int, as_of: date | None
+) -> JSONBytes:
     queries = body.to_queries()
     if len(queries) > service.config.max_batch:
         raise Problem(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -42,10 +45,7 @@ def run(
     log_level: str = "info",
     config: object | None = None,
 ) -> None:
-    import uvicorn
-
-    from clearance.api.app import create_app
-    from clearance.api.service import Service, ServiceConfig
+    from clearance.api.service import ServiceConfig
 
     service_config = config if isinstance(config, ServiceConfig) else ServiceConfig()
     check_bind(host, service_config.auth)
@@ -59,8 +59,32 @@ def run(
         raise ClearanceError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     sock.listen(2048)
     actual = sock.getsockname()[1]
-    service = Service(settings, service_config)
-    app = create_app(service)
+    mode = "" if service_config.auth else " WITHOUT AUTHENTICATION (--no-auth)"
+    workers = max(1, service_config.workers)
+    print(
+        f"clearance serving on http://{host}:{actual}{mode} (home {settings.home}, {workers} worker(s))",
+        file=sys.stderr,
+        flush=True,
+    )
+    if port_file is not None:
+        tmp = port_file.with_suffix(".tmp")
+        tmp.write_text(str(actual))
+        tmp.replace(port_file)
+    if workers == 1:
+        _serve(settings, service_config, sock, log_level)
+        return
+    _serve_forked(settings, service_config, sock, log_level, workers)
+
+
+def _serve(settings: Settings, config: object, sock: socket.socket, log_level: str) -> None:
+    """One worker: a Service (screener, audit writer) and uvicorn on the shared listening socket."""
+    import uvicorn
+
+    from clearance.api.app import create_app
+    from clearance.api.service import Service, ServiceConfig
+
+    assert isinstance(config, ServiceConfig)
+    app = create_app(Service(settings, config))
     uv_config = uvicorn.Config(
         app,
         loop="uvloop",
@@ -72,15 +96,46 @@ def run(
         server_header=False,
         limit_concurrency=2000,
     )
-    server = uvicorn.Server(uv_config)
-    mode = "" if service_config.auth else " WITHOUT AUTHENTICATION (--no-auth)"
-    print(
-        f"clearance serving on http://{host}:{actual}{mode} (home {settings.home})",
-        file=sys.stderr,
-        flush=True,
-    )
-    if port_file is not None:
-        tmp = port_file.with_suffix(".tmp")
-        tmp.write_text(str(actual))
-        tmp.replace(port_file)
-    server.run(sockets=[sock])
+    uvicorn.Server(uv_config).run(sockets=[sock])
+
+
+def _serve_forked(
+    settings: Settings, config: object, sock: socket.socket, log_level: str, workers: int
+) -> None:
+    """Several workers (processes) accepting on one socket; the kernel spreads the connections.
+
+    Screening is CPU-bound Python, so one process uses one core; workers use the others. Each worker
+    has its own screener and audit writer; they append to the same audit log (SQLite serialises the
+    writers and each append reads the chain head inside its write transaction, so the chain stays one).
+    Workers die with the supervisor (PR_SET_PDEATHSIG), and SIGTERM/SIGINT are passed on to them.
+    """
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            _die_with_parent()
+            try:
+                _serve(settings, config, sock, log_level)
+            finally:
+                os._exit(0)
+        children.append(pid)
+    sock.close()
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

@@ -9,12 +9,13 @@ started with, and every response names the list versions it was computed from.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -43,6 +44,7 @@ class ServiceConfig:
     timeout: float = 30.0  # seconds a screening request may take
     reload_interval: float = 60.0  # seconds between checks for new list versions; 0 = never
     lists: tuple[str, ...] | None = None  # lists to serve (default: all in the store)
+    workers: int = 1  # processes; each holds its own screener (rate limits are per process)
 
 
 def version_json(v: ListVersion) -> dict[str, Any]:
@@ -167,12 +169,15 @@ class Service:
         self.keys: KeyStore | None = None
         self.reloads = 0
         self.on_swap: list[Any] = []
+        self.inflight = 0  # screening requests being handled (event loop thread only)
+        self.awaiting = 0  # of those, the ones whose audit record is queued or being committed
 
     # -- life ------------------------------------------------------------------------------------
 
     def start(self) -> None:
         self.audit = AuditLog(audit_path(self.settings))
         self.writer = AuditWriter(self.audit)
+        self.writer.pending = lambda: self.inflight - self.awaiting
         self.writer.start()
         self.keys = KeyStore(keys_path(self.settings))
         self._poller = threading.Thread(target=self._poll, name="list-reloader", daemon=True)
@@ -295,9 +300,22 @@ class Service:
         def done(seq: int | None, exc: BaseException | None) -> None:
             loop.call_soon_threadsafe(resolve, seq, exc)
 
-        self.writer.submit(AuditRecord(request_id, actor, action, payload), done)
-        seq = await future
+        self.awaiting += 1
+        try:
+            self.writer.submit(AuditRecord(request_id, actor, action, payload), done)
+            seq = await future
+        finally:
+            self.awaiting -= 1
         return request_id, seq
+
+    @contextlib.contextmanager
+    def screening(self) -> Iterator[None]:
+        """Brackets a screening request, so the audit writer knows more records are coming."""
+        self.inflight += 1
+        try:
+            yield
+        finally:
+            self.inflight -= 1
 
     def list_ages(self) -> dict[str, float]:
         """Seconds since the publication of each served list's version (for /metrics)."""

@@ -254,6 +254,11 @@ class AuditWriter:
         self.batches = 0
         self.written = 0
         self.on_batch: Callable[[int, float], None] | None = None
+        #: Returns how many more records are about to be submitted (requests being screened). While it
+        #: is positive, the writer waits up to ``max_delay`` seconds for them, so one fsync covers more
+        #: records (PostgreSQL's commit_delay). ``None``: never wait.
+        self.pending: Callable[[], int] | None = None
+        self.max_delay = 0.002
 
     def start(self) -> None:
         self._thread.start()
@@ -267,6 +272,10 @@ class AuditWriter:
             self._queue.put(_STOP)
             self._thread.join()
 
+    def _worth_waiting(self, batch: list[tuple[AuditRecord, Callback]]) -> bool:
+        pending = self.pending() if self.pending is not None else 0
+        return bool(batch) and pending > 0
+
     def _run(self) -> None:
         import time
 
@@ -274,8 +283,11 @@ class AuditWriter:
         while not stopping:
             item = self._queue.get()
             batch: list[tuple[AuditRecord, Callback]] = []
+            waited = 0.0
             while True:
-                if item is _STOP:
+                if item is None:
+                    pass
+                elif item is _STOP:
                     stopping = True
                 else:
                     batch.append(item)
@@ -284,7 +296,17 @@ class AuditWriter:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    if stopping or not self._worth_waiting(batch):
+                        break
+                    try:
+                        item = self._queue.get(timeout=self.max_delay / 4)
+                    except queue.Empty:
+                        waited += self.max_delay / 4
+                        item = None
+                    if item is None:
+                        if waited >= self.max_delay:
+                            break
+                        continue
             if not batch:
                 continue
             started = time.perf_counter()
