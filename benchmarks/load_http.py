@@ -148,12 +148,23 @@ async def client(
     start_at: float,
     latencies: list[float],
     errors: list[int],
+    interval: float = 0.0,
 ) -> None:
+    """One keep-alive connection. ``interval`` 0: send as soon as the last answer arrived (closed loop);
+    else send on a fixed schedule and time each request from its scheduled moment (open loop, no
+    coordinated omission)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     i = random.randrange(len(requests))
+    next_at = time.perf_counter() + random.random() * interval
     try:
         while True:
-            started = time.perf_counter()
+            if interval:
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                started, next_at = next_at, next_at + interval
+            else:
+                started = time.perf_counter()
             if started >= stop_at:
                 return
             writer.write(requests[i % len(requests)])
@@ -172,14 +183,15 @@ async def client(
 
 
 async def run_level(
-    port: int, requests: list[bytes], clients: int, seconds: float, warmup: float
+    port: int, requests: list[bytes], clients: int, seconds: float, warmup: float, rate: float = 0.0
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[int] = []
     now = time.perf_counter()
     start_at, stop_at = now + warmup, now + warmup + seconds
+    interval = clients / rate if rate else 0.0
     await asyncio.gather(
-        *(client(port, requests, stop_at, start_at, latencies, errors) for _ in range(clients))
+        *(client(port, requests, stop_at, start_at, latencies, errors, interval) for _ in range(clients))
     )
     latencies.sort()
     n = len(latencies)
@@ -254,6 +266,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--endpoint", choices=["screen", "healthz"], default="screen")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="open loop: total requests/s (0: closed loop)"
+    )
     parser.add_argument("--workers", type=int, default=1, help="server processes (clearance serve --workers)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON lines")
     args = parser.parse_args()
@@ -275,7 +290,7 @@ def main() -> None:
             for level in (int(c) for c in args.clients.split(",")):
                 before = audit_commits(port)
                 cpu_before = server_cpu(proc.pid)
-                row = asyncio.run(run_level(port, requests, level, args.seconds, args.warmup))
+                row = asyncio.run(run_level(port, requests, level, args.seconds, args.warmup, args.rate))
                 cpu = server_cpu(proc.pid) - cpu_before
                 after = audit_commits(port)
                 total = row["requests"] * (args.seconds + args.warmup) / args.seconds  # warm-up included
