@@ -28,14 +28,21 @@ def test_openapi_document_holds_under_generated_requests(tmp_path: Path) -> None
         spec = httpx.get(server.url + "/openapi.json").json()
         assert spec["openapi"].startswith("3.1")
         cmd = [
-            st, "run", server.url + "/openapi.json",
-            "--max-examples", "8",
-            "--seed", "1",
-            "--phases", "examples,coverage,fuzzing",
-            "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
-            "response_schema_conformance",
-            "--exclude-path", "/v1/lists/update",  # downloads from the internet
-            "--request-timeout", "30",
+            st,
+            "run",
+            server.url + "/openapi.json",
+            "--max-examples",
+            "8",
+            "--seed",
+            "1",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--exclude-path",
+            "/v1/lists/update",  # downloads from the internet
+            "--request-timeout",
+            "30",
             "--no-color",
         ]
         env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
