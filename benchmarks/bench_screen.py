@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -129,6 +130,7 @@ def phase_query(home: str, queries_path: str) -> None:
 def phase_batch(home: str, queries_path: str, workers: int) -> None:
     from clearance.batch import ScreenerSpec, screen_file
 
+    cpu_before = _cpu_seconds()
     with tempfile.TemporaryDirectory() as tmp:
         report = screen_file(
             Path(queries_path), Path(tmp) / "out.jsonl", ScreenerSpec(Path(home)), workers=workers
@@ -140,10 +142,17 @@ def phase_batch(home: str, queries_path: str, workers: int) -> None:
             "workers": report.workers,
             "seconds": report.seconds,
             "per_second": report.per_second,
+            "cpu_ms_per_query": (_cpu_seconds() - cpu_before) * 1000 / max(report.queries, 1),
             "peak_mb": peak_rss_mb(),
             "worker_peak_mb": children_peak_rss_mb(),
         }
     )
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process and its waited-for children (the batch workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 # -- the run ------------------------------------------------------------------------------------------
@@ -198,6 +207,10 @@ def report(title: str, entities: int, imported: dict[str, Any], m: dict[str, Any
         f" ({t['seconds']:.1f} s) | >= 2,000/s |"
     )
     print(
+        f"| batch CPU time per query (parent + workers; {t['workers']} workers can reach"
+        f" {t['workers'] * 1000 / t['cpu_ms_per_query']:,.0f}/s on idle cores) | {t['cpu_ms_per_query']:.2f} ms | |"
+    )
+    print(
         f"| batch peak memory: parent / largest worker | {t['peak_mb']:,.0f} / {t['worker_peak_mb']:,.0f} MiB | |"
     )
 
@@ -229,7 +242,9 @@ def main() -> None:
 
     require_shared()
     m = machine()
-    print(f"{m['date']}  {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Python {m['python']}, load average {m['load']}")
+    print(
+        f"{m['date']}  {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Python {m['python']}, load average {m['load']}"
+    )
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if not args.skip_real:
