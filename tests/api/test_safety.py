@@ -155,9 +155,10 @@ def test_malformed_huge_and_hostile_bodies_get_4xx(served: tuple[Server, dict[st
 
 def test_rate_limit_answers_429_with_retry_after(served: tuple[Server, dict[str, str]]) -> None:
     server, keys = served
-    batch = {"queries": [{"name": f"Name {i}"} for i in range(20)]}
-    statuses = [screen(server, batch, auth(keys["limited"])).status_code for _ in range(3)]
-    assert statuses[0] == 200 and 429 in statuses
-    r = screen(server, batch, auth(keys["limited"]))
-    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    batch = {"queries": [{"name": f"Name {i}"} for i in range(20)]}  # 20 of the key's 30 a second
+    responses = [screen(server, batch, auth(keys["limited"])) for _ in range(6)]
+    assert responses[0].status_code == 200
+    limited = [r for r in responses if r.status_code == 429]
+    assert limited, [r.status_code for r in responses]
+    assert int(limited[0].headers["retry-after"]) >= 1 and "rate limit" in limited[0].json()["detail"]
     assert screen(server, {"name": "CEIEC"}, auth(keys["screen"])).status_code == 200  # per key

@@ -101,7 +101,7 @@ def test_kill_9_under_load_loses_no_acknowledged_screening(tmp_path: Path) -> No
         server.kill()  # SIGKILL while requests are in flight
         time.sleep(0.2)
     acknowledged = set(hammer.ok_ids)
-    assert len(acknowledged) > 50, "the load ran"
+    assert len(acknowledged) > 20, "the load ran"
     with Server(tmp_path, "--reload-interval", "0") as again:  # restarts cleanly on the same files
         r = httpx.post(again.url + "/v1/screen", json={"name": "CEIEC"}, headers=auth(token))
         assert r.status_code == 200
