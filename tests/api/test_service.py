@@ -151,6 +151,9 @@ def test_yente_match_dataset_threshold_and_errors(served: tuple[Server, dict[str
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "queries.q.properties.tonnage"
     r = post(server, "/match/default", {"queries": {}}, keys["screen"])
     assert r.status_code == 400
+    unusable = {"queries": {"q": {"schema": "Person", "properties": {"name": ["!!!"]}}}}
+    r = post(server, "/match/default", unusable, keys["screen"])
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#/queries/q/properties/name"
 
 
 def test_entity_with_history(served: tuple[Server, dict[str, str]]) -> None:

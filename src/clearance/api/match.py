@@ -362,7 +362,8 @@ async def _match(
     loaded = await loaded_for(service, None, lists)
     filtering = bool(include_dataset or exclude_schema or exclude_dataset or topics or exclude_entity_ids)
     fetch = min(limit * 3 + 10, 1000) if filtering else limit
-    found = await run_queries(service, loaded, [q for q, _ in converted], fetch)
+    pointers = [["queries", str(q.id), "properties", "name"] for q, _ in converted]
+    found = await run_queries(service, loaded, [q for q, _ in converted], fetch, pointers)
     cut = threshold if threshold is not None else loaded.threshold
     cache: EntityCache = request.app.state.entity_cache
     ids = set(exclude_entity_ids)

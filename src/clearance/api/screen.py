@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clearance.api.auth import Caller, ScreenCaller
 from clearance.api.problems import Problem, field_error
-from clearance.api.screening import JSONBytes, check_rate, loaded_for, record, run_queries
+from clearance.api.screening import JSONBytes, Pointer, check_rate, loaded_for, record, run_queries
 from clearance.api.service import Service
 from clearance.matching.types import QUERY_SCHEMATA, Query
 
@@ -190,7 +190,10 @@ async def _screen(
         )
     check_rate(service, caller, len(queries))
     loaded = await loaded_for(service, as_of, None)
-    found = await run_queries(service, loaded, queries, limit)
+    pointers: list[Pointer] = [("name",)]
+    if body.queries is not None:
+        pointers = [("queries", i, "name") for i in range(len(queries))]
+    found = await run_queries(service, loaded, queries, limit, pointers)
     results = [
         {"id": q.id, "matches": [m.to_dict() for m in matches]}
         for q, matches in zip(queries, found, strict=True)

@@ -52,7 +52,12 @@ async def loaded_for(service: Service, as_of: date | None, lists: Sequence[str] 
     return loaded
 
 
-def _screen_all(loaded: Loaded, queries: Sequence[Query], limit: int, deadline: float) -> list[list[Match]]:
+Pointer = Sequence[str | int]
+
+
+def _screen_all(
+    loaded: Loaded, queries: Sequence[Query], limit: int, deadline: float, pointers: Sequence[Pointer] | None
+) -> list[list[Match]]:
     screener = loaded.screener
     out = []
     for i, query in enumerate(queries):
@@ -61,10 +66,10 @@ def _screen_all(loaded: Loaded, queries: Sequence[Query], limit: int, deadline: 
         try:
             out.append(screener.screen(query, limit=limit))
         except QueryError as exc:
-            where: list[str | int] = ["queries", i, "name"] if len(queries) > 1 else ["name"]
+            where: Pointer = pointers[i] if pointers is not None else ("queries", i, "name")
             raise Problem(
                 422,
-                f"{'query ' + str(i) + ': ' if len(queries) > 1 else ''}{exc}",
+                f"{'.'.join(str(p) for p in where)}: {exc}",
                 slug="invalid-query",
                 errors=[field_error(where, str(exc))],
             ) from exc
@@ -72,14 +77,19 @@ def _screen_all(loaded: Loaded, queries: Sequence[Query], limit: int, deadline: 
 
 
 async def run_queries(
-    service: Service, loaded: Loaded, queries: Sequence[Query], limit: int
+    service: Service,
+    loaded: Loaded,
+    queries: Sequence[Query],
+    limit: int,
+    pointers: Sequence[Pointer] | None = None,
 ) -> list[list[Match]]:
+    """Screen ``queries``; ``pointers`` name each query's name field for error messages."""
     timeout = service.config.timeout
     deadline = time.monotonic() + timeout
     try:
         if len(queries) <= INLINE_QUERIES:
-            return _screen_all(loaded, queries, limit, deadline)
-        return await asyncio.to_thread(_screen_all, loaded, queries, limit, deadline)
+            return _screen_all(loaded, queries, limit, deadline, pointers)
+        return await asyncio.to_thread(_screen_all, loaded, queries, limit, deadline, pointers)
     except TimeoutError:
         raise Problem(
             503,
