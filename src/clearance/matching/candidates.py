@@ -9,13 +9,21 @@ listed name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from clearance.matching.index import MatchIndex, is_organisation, joins, key_hash, token_keys, token_weight
+from clearance.matching.index import (
+    MatchIndex,
+    is_organisation,
+    joins,
+    key_hash,
+    neighbour_key,
+    token_keys,
+    token_weight,
+)
 from clearance.text.tokens import NameTokens, acronyms, analyse_name, skeleton
 
 #: How many listed names go on to full scoring per query name.
@@ -36,6 +44,15 @@ class QueryName:
     skels: list[int]
     keys: set[str]
     numbers: int = 0
+    lengths: list[int] = field(default_factory=list)  # of the compared forms
+    prefixes: frozenset[str] = frozenset()  # every proper prefix of a written form
+    joined: frozenset[str] = frozenset()  # every run of 2-3 adjacent written forms, joined
+    # how candidate generation reaches listed tokens: rows of the index's neighbour table for words it
+    # knows, hashes of the other keys to look up among token keys, hashes of keys to look up among
+    # name keys (joins, acronyms)
+    neighbour_rows: list[int] = field(default_factory=list)
+    token_hashes: list[int] = field(default_factory=list)
+    name_hashes: list[int] = field(default_factory=list)
 
 
 def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
@@ -51,44 +68,99 @@ def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
     for c in canon:
         s = skeleton(c)
         skels.append(index.skel_ids.get(s, -2) if len(s) >= 3 else -1)
-    keys: set[str] = set()
-    for tok in name.tokens:
-        keys.update(token_keys(tok.canon, tok.kind))
+    token_key_set: set[str] = set()
+    rows: list[int] = []
+    unknown: list[tuple[str, ...]] = []
+    n_keys = 0
+    for c, k in dict.fromkeys(zip(canon, kinds)):
+        tkeys = token_keys(c, k)
+        if not tkeys:
+            continue
+        token_key_set.update(tkeys)
+        n_keys += len(tkeys)
+        row = index.neigh_row.get(neighbour_key(c, k))
+        if row is None:
+            unknown.append(tkeys)
+        else:
+            rows.append(row)
+    if n_keys != len(token_key_set):
+        # two query words share a key (one edit apart, one skeleton): look the keys up one by one so a
+        # shared key counts once, as for any other query
+        rows, unknown = [], [tuple(token_key_set)]
+    name_key_set: set[str] = set()
     for _, _, joined in joins(forms):
         if len(joined) >= 4:
-            keys.add("t" + joined)
+            name_key_set.add("t" + joined)
     if len(forms) >= 2 and len("".join(forms)) >= 4:
-        keys.add("t" + "".join(forms))
+        name_key_set.add("t" + "".join(forms))
     if len(name.tokens) == 1 and kinds[0] in ("word", "legal"):
-        keys.add("a" + forms[0])
+        name_key_set.add("a" + forms[0])
     if len(name.tokens) >= 2 and schema != "Person":
-        keys.update("a" + a for a in acronyms(name))
+        name_key_set.update("a" + a for a in acronyms(name))
     numbers = sum(1 for k in kinds if k == "number")
-    return QueryName(text, name, canon, forms, kinds, weights, known, skels, keys, numbers)
+    return QueryName(
+        text,
+        name,
+        canon,
+        forms,
+        kinds,
+        weights,
+        known,
+        skels,
+        token_key_set | name_key_set,
+        numbers,
+        [len(c) for c in canon],
+        frozenset(f[:k] for f in forms for k in range(1, len(f))),
+        frozenset(j for _, _, j in joins(forms)),
+        rows,
+        # both tables are searched for every key: a query word may be a listed join ("albatahai" /
+        # "al batahai") and a join of query words a listed word
+        [key_hash(k) for k in [*(k for keys in unknown for k in keys), *(name_key_set - token_key_set)]],
+        [key_hash(k) for k in name_key_set | {k for k in token_key_set if k[0] == "t"}],
+    )
 
 
 def candidate_names(
     index: MatchIndex, query: QueryName, mask: npt.NDArray[np.bool_], limit: int = CANDIDATE_LIMIT
 ) -> npt.NDArray[np.int64]:
-    """Ids of up to ``limit`` listed names (of the allowed schemata) sharing the most key weight with ``query``."""
-    if not query.keys:
-        return np.zeros(0, dtype=np.int64)
-    hashes = np.fromiter((key_hash(k) for k in query.keys), dtype=np.uint64, count=len(query.keys))
-    # token keys -> tokens -> names
-    pos = _find(index.tkey_hash, hashes)
-    tokens, tweights = _gather(index.tkey_start, index.tkey_tokens, pos, index.tkey_weight[pos])
-    names, weights = _gather(index.token_start, index.token_names, tokens, tweights)
-    # name keys (joins, acronyms) -> names
-    pos = _find(index.key_hash, hashes)
-    names2, weights2 = _gather(index.key_start, index.postings, pos, index.key_weight[pos])
-    if len(names2):
-        names = np.concatenate((names, names2))
-        weights = np.concatenate((weights, weights2))
+    """Ids of up to ``limit`` listed names (of the allowed schemata) sharing the most key weight with ``query``.
+
+    Each listed name collects the weight of every key it shares with the query: the token keys (exact,
+    skeleton, typo) of its tokens, summed per token first, and its name keys (joins, acronyms).
+    """
+    parts_t: list[npt.NDArray[np.int64]] = []
+    parts_w: list[npt.NDArray[np.float64]] = []
+    if query.neighbour_rows:
+        rows = np.asarray(query.neighbour_rows, dtype=np.int64)
+        t, w = _gather(index.neigh_start, index.neigh_tokens, rows, None, index.neigh_weight)
+        parts_t.append(t)
+        parts_w.append(w)
+    if query.token_hashes:
+        pos = _find(index.tkey_hash, np.asarray(query.token_hashes, dtype=np.uint64))
+        t, w = _gather(index.tkey_start, index.tkey_tokens, pos, index.tkey_weight[pos])
+        parts_t.append(t)
+        parts_w.append(w)
+    names = np.zeros(0, dtype=np.int64)
+    weights = np.zeros(0)
+    if parts_t:
+        tokens = parts_t[0] if len(parts_t) == 1 else np.concatenate(parts_t)
+        tweights = parts_w[0] if len(parts_w) == 1 else np.concatenate(parts_w)
+        if len(tokens):
+            # a token reached through several keys is expanded to its names once, with the summed weight
+            tokens, inverse = np.unique(tokens, return_inverse=True)
+            tweights = np.bincount(inverse, weights=tweights).astype(np.float64, copy=False)
+            names, weights = _gather(index.token_start, index.token_names, tokens, tweights)
+    if query.name_hashes:
+        pos = _find(index.key_hash, np.asarray(query.name_hashes, dtype=np.uint64))
+        if len(pos):
+            names2, weights2 = _gather(index.key_start, index.postings, pos, index.key_weight[pos])
+            names = np.concatenate((names, names2))
+            weights = np.concatenate((weights, weights2))
     if not len(names):
         return np.zeros(0, dtype=np.int64)
     # sum key weights per listed name over the names reached only (not the whole index)
     reached, inverse = np.unique(names, return_inverse=True)
-    scores: npt.NDArray[np.float64] = np.bincount(inverse, weights=weights).astype(np.float64)
+    scores: npt.NDArray[np.float64] = np.bincount(inverse, weights=weights).astype(np.float64, copy=False)
     scores[~mask[reached]] = 0.0
     # like a Dice coefficient: shared weight over the size of both names, so a short listed name
     # that is all query outranks a long one that merely contains a common query token
@@ -116,14 +188,22 @@ def _gather(
     start: npt.NDArray[np.int64],
     values: npt.NDArray[np.int32],
     pos: npt.NDArray[np.int64],
-    weights: npt.NDArray[np.floating[Any]],
+    weights: npt.NDArray[np.floating[Any]] | None,
+    value_weights: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Concatenated ``values[start[p]:start[p+1]]`` for each ``p`` in ``pos``, each with its weight."""
+    """Concatenated ``values[start[p]:start[p+1]]`` for each ``p`` in ``pos``, each with its weight
+    (``weights[i]`` for every value of ``pos[i]``, or the values' own ``value_weights``)."""
     if not len(pos):
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     starts = start[pos]
     lengths = start[pos + 1] - starts
-    total = int(lengths.sum())
-    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    idx = np.arange(total, dtype=np.int64) + offsets
-    return values[idx].astype(np.int64), np.repeat(weights, lengths).astype(np.float64)
+    if len(pos) == 1:
+        idx = np.arange(starts[0], starts[0] + lengths[0], dtype=np.int64)
+    else:
+        ends = np.cumsum(lengths)
+        offsets = np.repeat(starts - (ends - lengths), lengths)
+        idx = np.arange(int(ends[-1]), dtype=np.int64) + offsets
+    if value_weights is not None:
+        return values[idx].astype(np.int64), value_weights[idx]
+    assert weights is not None
+    return values[idx].astype(np.int64), np.repeat(weights.astype(np.float64), lengths)

@@ -38,7 +38,7 @@ from clearance.model import SCREENABLE_SCHEMATA, Entity
 from clearance.text.tokens import NameTokens, Token, acronyms, analyse_name, skeleton
 
 #: Changes whenever normalisation, candidate keys or scoring change; goes into indexes and audit records.
-MATCHER_VERSION = "clearance-match-1.1"
+MATCHER_VERSION = "clearance-match-1.2"
 
 #: Schema groups. A query of one group may match entities of the groups ``COMPATIBLE`` lists.
 SCHEMA_GROUP = {
@@ -131,7 +131,29 @@ class MatchIndex:
     tkey_tokens: npt.NDArray[np.int32]
     token_start: npt.NDArray[np.int64]  # token -> names that have it
     token_names: npt.NDArray[np.int32]
+    # a known word -> the tokens sharing a token key with it and the keys' summed weight, so a query
+    # word the lists know costs one dict lookup instead of hashing and searching its ~20 keys
+    neigh_row: dict[str, int]  # neighbour_key(canon, kind) -> row
+    neigh_start: npt.NDArray[np.int64]
+    neigh_tokens: npt.NDArray[np.int32]
+    neigh_weight: npt.NDArray[np.float64]
     id_lookup: dict[str, list[int]] = field(default_factory=dict)  # identifier -> entity indexes
+    # per-token arrays derived from the lists above when the index is built or loaded (not saved)
+    token_len: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    token_form_len: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    token_is_number: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    token_form_differs: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    token_skel_id: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        n = len(self.token_canon)
+        self.token_len = np.fromiter(map(len, self.token_canon), dtype=np.int32, count=n)
+        self.token_form_len = np.fromiter(map(len, self.token_form), dtype=np.int32, count=n)
+        self.token_is_number = np.fromiter((k == "number" for k in self.token_kind), dtype=bool, count=n)
+        self.token_form_differs = np.fromiter(
+            (f != c for f, c in zip(self.token_form, self.token_canon)), dtype=bool, count=n
+        )
+        self.token_skel_id = np.asarray(self.token_skel, dtype=np.int64)
 
     @property
     def name_count(self) -> int:
@@ -204,6 +226,11 @@ def token_keys(canon: str, kind: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def neighbour_key(canon: str, kind: str) -> str:
+    """The key of a token's row in the index's neighbour table (its token keys depend on these only)."""
+    return kind[0] + canon
+
+
 def name_keys(name: NameTokens) -> set[str]:
     """Name-level candidate keys: joins of adjacent tokens ("al masli" -> "almasli")."""
     keys: set[str] = set()
@@ -229,6 +256,51 @@ def _csr(
     start = np.zeros(len(keys) + 1, dtype=np.int64)
     np.cumsum(counts, out=start[1:])
     return hashes[key_order], start, pv[order]
+
+
+def _neighbours(
+    token_canon: list[str],
+    token_kind: list[str],
+    tkey_hashes: npt.NDArray[np.uint64],
+    tkey_start: npt.NDArray[np.int64],
+    tkey_tokens: npt.NDArray[np.int32],
+    tkey_weight: npt.NDArray[np.float32],
+) -> tuple[dict[str, int], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+    """For each distinct keyed (canon, kind) of the vocabulary: every token sharing one of its token keys,
+    with the summed weight of the shared keys (what candidate generation would collect key by key)."""
+    rows: dict[str, int] = {}
+    pair_row: list[int] = []
+    pair_key: list[str] = []
+    for canon, kind in zip(token_canon, token_kind):
+        if kind not in KEY_KINDS:
+            continue
+        nk = neighbour_key(canon, kind)
+        if nk in rows:
+            continue
+        r = rows[nk] = len(rows)
+        for k in token_keys(canon, kind):
+            pair_row.append(r)
+            pair_key.append(k)
+    if not pair_row:
+        return rows, np.zeros(len(rows) + 1, dtype=np.int64), np.zeros(0, np.int32), np.zeros(0)
+    hashes = np.fromiter((key_hash(k) for k in pair_key), dtype=np.uint64, count=len(pair_key))
+    pos = np.searchsorted(tkey_hashes, hashes)  # every key of a vocabulary token is in the table
+    lengths = tkey_start[pos + 1] - tkey_start[pos]
+    row = np.repeat(np.asarray(pair_row, dtype=np.int64), lengths)
+    offsets = np.repeat(tkey_start[pos] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    tokens = tkey_tokens[np.arange(int(lengths.sum()), dtype=np.int64) + offsets].astype(np.int64)
+    weights = np.repeat(tkey_weight[pos].astype(np.float64), lengths)
+    codes, inverse = np.unique(row * len(token_canon) + tokens, return_inverse=True)
+    summed = np.bincount(inverse, weights=weights).astype(np.float64, copy=False)
+    counts = np.bincount(codes // len(token_canon), minlength=len(rows))
+    start = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(counts, out=start[1:])
+    return (
+        rows,
+        start,
+        (codes % len(token_canon)).astype(np.int32),
+        summed,
+    )
 
 
 def _entity_record(entity: Entity, label: str, wallets: list[str]) -> EntityRecord:
@@ -378,6 +450,9 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
     tkey_hashes, tkey_start, tkey_tokens = _csr(tpair_key, tpair_tok, list(tkey_ids))
     reach = np.add.reduceat(token_df[tkey_tokens], tkey_start[:-1]) if len(tkey_tokens) else np.zeros(0)
     tkey_weight = np.log1p(n_names / np.maximum(reach, 1)).astype(np.float32)
+    neigh_row, neigh_start, neigh_tokens, neigh_weight = _neighbours(
+        token_canon, token_kind, tkey_hashes, tkey_start, tkey_tokens, tkey_weight
+    )
     name_norm = np.asarray([sum(token_weights[t] for t in ids) for ids in name_tokens], dtype=np.float32)
 
     return MatchIndex(
@@ -409,8 +484,15 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
         tkey_tokens=tkey_tokens,
         token_start=token_start,
         token_names=token_names,
+        neigh_row=neigh_row,
+        neigh_start=neigh_start,
+        neigh_tokens=neigh_tokens,
+        neigh_weight=neigh_weight,
         id_lookup=id_lookup,
     )
+
+
+_DERIVED = frozenset({"token_len", "token_form_len", "token_is_number", "token_form_differs", "token_skel_id"})
 
 
 def index_path(index_dir: Path, key: str) -> Path:
@@ -424,7 +506,7 @@ def save_index(index: MatchIndex, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(
-                {name: getattr(index, name) for name in MatchIndex.__slots__},
+                {name: getattr(index, name) for name in MatchIndex.__slots__ if name not in _DERIVED},
                 f,
                 protocol=5,
             )

@@ -90,31 +90,42 @@ def similarity_matrix(index: MatchIndex, query: QueryName, token_ids: list[int])
     nq, nt = len(query.canon), len(token_ids)
     if not nq or not nt:
         return np.zeros((nq, nt))
-    canon = [index.token_canon[t] for t in token_ids]
-    forms = [index.token_form[t] for t in token_ids]
-    dist = cdist(query.canon, canon, scorer=OSA.distance, dtype=np.int32, workers=1)
-    qlen = np.fromiter((len(c) for c in query.canon), dtype=np.int32, count=nq)
-    clen = np.fromiter((len(c) for c in canon), dtype=np.int32, count=nt)
+    tid = np.asarray(token_ids, dtype=np.int64)
+    token_canon = index.token_canon
+    dist = cdist(query.canon, [token_canon[t] for t in token_ids], scorer=OSA.distance, dtype=np.int32, workers=1)
+    qlen = np.asarray(query.lengths, dtype=np.int32)
+    clen = index.token_len[tid]
     sim = _edit_sim(dist, qlen, clen)
-    fdist = cdist(query.forms, forms, scorer=OSA.distance, dtype=np.int32, workers=1)
-    qflen = np.fromiter((len(c) for c in query.forms), dtype=np.int32, count=nq)
-    cflen = np.fromiter((len(c) for c in forms), dtype=np.int32, count=nt)
-    sim = np.maximum(sim, _edit_sim(fdist, qflen, cflen))
-    qnum = np.fromiter((k == "number" for k in query.kinds), dtype=bool, count=nq)
-    cnum = np.fromiter((index.token_kind[t] == "number" for t in token_ids), dtype=bool, count=nt)
-    numeric = qnum[:, None] | cnum[None, :]
-    sim[numeric & (dist > 0)] = 0.0
+    if query.forms != query.canon or index.token_form_differs[tid].any():
+        token_form = index.token_form
+        forms = [token_form[t] for t in token_ids]
+        fdist = cdist(query.forms, forms, scorer=OSA.distance, dtype=np.int32, workers=1)
+        qflen = np.asarray([len(f) for f in query.forms], dtype=np.int32)
+        sim = np.maximum(sim, _edit_sim(fdist, qflen, index.token_form_len[tid]))
+        mindist = np.minimum(dist, fdist)
+    else:  # every written form is its compared form: the same distances
+        mindist = dist
+    cnum = index.token_is_number[tid]
+    numeric = None
+    if query.numbers or cnum.any():
+        qnum = np.asarray([k == "number" for k in query.kinds], dtype=bool)
+        numeric = qnum[:, None] | cnum[None, :]
+        sim[numeric & (dist > 0)] = 0.0
     qskel = np.asarray(query.skels, dtype=np.int64)
-    cskel = np.fromiter((index.token_skel[t] for t in token_ids), dtype=np.int64, count=nt)
-    same_skel = (qskel[:, None] == cskel[None, :]) & (qskel[:, None] >= 0)
-    same_skel &= (np.minimum.outer(qlen, clen) >= 6) & (np.minimum(dist, fdist) <= 2) & ~numeric
-    sim = np.where(same_skel, np.maximum(sim, SKELETON_SIM), sim)
+    same_skel = (qskel[:, None] == index.token_skel_id[tid][None, :]) & (qskel[:, None] >= 0)
+    if same_skel.any():
+        same_skel &= (np.minimum.outer(qlen, clen) >= 6) & (mindist <= 2)
+        if numeric is not None:
+            same_skel &= ~numeric
+        sim = np.where(same_skel, np.maximum(sim, SKELETON_SIM), sim)
     # initials: a one-letter token against a word starting with that letter
-    if 1 in qlen or 1 in clen:
+    if 1 in query.lengths or (clen == 1).any():
+        forms = [index.token_form[t] for t in token_ids]
         qfirst = np.array([c[0] for c in query.forms])
         cfirst = np.array([c[0] for c in forms])
         initial = ((qlen[:, None] == 1) | (clen[None, :] == 1)) & (qfirst[:, None] == cfirst[None, :])
-        initial &= ~numeric
+        if numeric is not None:
+            initial &= ~numeric
         sim = np.where(initial, np.maximum(sim, INITIAL_SIM), sim)
     return sim
 
@@ -125,13 +136,12 @@ def compare(index: MatchIndex, query: QueryName, name_id: int, table: Similarity
     nq, nc = len(query.canon), len(tokens)
     rows, columns = table.rows, table.columns
     cols = [columns[t] for t in tokens]
-    pairs = []
-    for i in range(nq):
-        row = rows[i]
-        for j in range(nc):
-            s = row[cols[j]]
-            if s >= MIN_SIM:
-                pairs.append((s, -abs(i - j), i, j))
+    pairs = [
+        (s, -abs(i - j), i, j)
+        for i, row in enumerate(rows)
+        for j, c in enumerate(cols)
+        if (s := row[c]) >= MIN_SIM
+    ]
     pairs.sort(reverse=True)
     q_used = [False] * nq
     c_used = [False] * nc
@@ -149,12 +159,8 @@ def compare(index: MatchIndex, query: QueryName, name_id: int, table: Similarity
         aligned.append(Alignment((i,), (j,), s))
     if not all(q_used) and not all(c_used):
         cforms = index.name_forms[name_id]
-        free_q = [f for f, used in zip(query.forms, q_used) if not used]
-        free_c = [f for f, used in zip(cforms, c_used) if not used]
-        # a join needs a free token on one side that starts with a shorter free token of the other
-        if any(a.startswith(b) and len(a) > len(b) for a in free_q for b in free_c) or any(
-            a.startswith(b) and len(a) > len(b) for a in free_c for b in free_q
-        ):
+        # a join needs a listed word that begins a query word, or a listed word that is a run of query words
+        if not query.prefixes.isdisjoint(cforms) or not query.joined.isdisjoint(cforms):
             _align_joins(query.forms, list(cforms), q_used, c_used, aligned)
     for s, _, i, j in fuzzy:
         if q_used[i] or c_used[j]:
