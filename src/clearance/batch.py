@@ -279,7 +279,7 @@ def _screen_chunk(screener: Screener, job: _Job, chunk: Sequence[Record]) -> _Ch
             else:
                 data = raw
             query_id = _safe_id(data.get("id"))
-            matches = screener.screen(query_from_record(data), limit=job.limit)
+            matches = screener.screen(query_from_record(data), limit=job.limit, explain=job.explain)
         except ClearanceError as exc:
             error = f"{where}: {exc}"
             failed += 1

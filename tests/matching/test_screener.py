@@ -234,6 +234,16 @@ def test_every_match_is_explained() -> None:
     assert 0.0 <= best.score <= 1.0 and best.list_version == "test@2021-01-01"
 
 
+def test_screening_without_explanations_gives_the_same_results_and_names_the_match() -> None:
+    s = screener(CEIEC)
+    query = Query(name="China Electronics Import-Export Co.", schema="Organization")
+    full, bare = s.screen(query), s.screen(query, explain=False)
+    assert [(m.entity_id, m.score, m.match) for m in bare] == [(m.entity_id, m.score, m.match) for m in full]
+    assert bare[0].explanation.matched_name == full[0].explanation.matched_name
+    assert bare[0].explanation.aligned == [] and bare[0].explanation.features == []
+    assert full[0].explanation.aligned and full[0].explanation.features
+
+
 def test_results_are_best_first_and_include_near_misses() -> None:
     s = screener()
     matches = s.screen(Query(name="Juan Carlos Garcia Lopez", schema="Person"), limit=5)

@@ -28,6 +28,11 @@ class QueryEvidence:
     countries: tuple[str, ...] = ()
     identifiers: tuple[str, ...] = ()
 
+    @property
+    def any(self) -> bool:
+        """Whether the query states any secondary evidence at all."""
+        return bool(self.birth_dates or self.countries or self.identifiers)
+
 
 # --- name features -----------------------------------------------------------------------------------
 

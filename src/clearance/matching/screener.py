@@ -22,8 +22,8 @@ import numpy.typing as npt
 from clearance.errors import QueryError
 from clearance.matching.candidates import CANDIDATE_LIMIT, QueryName, analyse_query_name, candidate_names
 from clearance.matching.evidence import normalise_country, normalise_date, normalise_identifier
-from clearance.matching.explain import explain
-from clearance.matching.features import EVIDENCE_FEATURES, NAME_FEATURES, Feature, QueryEvidence
+from clearance.matching.explain import explain as explain_match
+from clearance.matching.features import EVIDENCE_FEATURES, NAME_FEATURES, QueryEvidence
 from clearance.matching.index import (
     COMPATIBLE,
     MATCHER_VERSION,
@@ -36,7 +36,7 @@ from clearance.matching.index import (
     save_index,
 )
 from clearance.matching.scorer import NameComparison, SimilarityTable, compare
-from clearance.matching.types import QUERY_SCHEMATA, Match, Query
+from clearance.matching.types import QUERY_SCHEMATA, Explanation, Match, Query
 from clearance.model import Entity
 from clearance.settings import Settings
 from clearance.store.base import Store
@@ -52,6 +52,9 @@ MAX_NAME_LENGTH = 1000
 MAX_NAME_TOKENS = 40
 
 __all__ = ["DEFAULT_THRESHOLD", "MATCHER_VERSION", "Screener"]
+
+_NAME_FNS = tuple(f.fn for f in NAME_FEATURES)
+_NAME_WEIGHTS = tuple(f.weight for f in NAME_FEATURES)
 
 
 class Screener:
@@ -108,40 +111,50 @@ class Screener:
 
     # --- screening ---------------------------------------------------------------------------------
 
-    def screen(self, query: Query, limit: int = 10) -> list[Match]:
+    def screen(self, query: Query, limit: int = 10, *, explain: bool = True) -> list[Match]:
         """The ``limit`` best-scoring listed entities for ``query``, best first, with explanations.
 
         Entities below the threshold are returned too (``match=False``) so callers can see near misses.
-        Raises :class:`~clearance.errors.QueryError` for a query that is not a usable name.
+        ``explain=False`` leaves each explanation's token alignment and features empty (batch runs that
+        do not write them). Raises :class:`~clearance.errors.QueryError` for a query that is not a usable name.
         """
         names = self._query_names(query)
         evidence = _query_evidence(query)
         index = self.index
         mask = self._masks[query.schema]
-        best: dict[int, tuple[float, NameComparison, list[tuple[Feature, float]]]] = {}
+        best: dict[int, tuple[float, NameComparison, list[float]]] = {}
+        extra = self._identifier_names(evidence, mask)
         for qname in names:
             ids = candidate_names(index, qname, mask, CANDIDATE_LIMIT)
-            extra = self._identifier_names(evidence, mask)
             if len(extra):
                 ids = np.union1d(ids, extra)
             if not len(ids):
                 continue
             self._score_names(qname, ids, best)
         scored = []
-        for e_idx, (name_score, cmp, name_feats) in best.items():
-            record = index.entities[e_idx]
-            feats = list(name_feats)
+        entities = index.entities
+        for e_idx, (name_score, cmp, values) in best.items():
+            record = entities[e_idx]
             score = min(1.0, max(0.0, name_score))  # evidence moves a clipped name score
-            for f in EVIDENCE_FEATURES:
-                value = f.fn(evidence, record)
-                if value:
-                    feats.append((f, value))
-                    score += f.weight * value
-            scored.append((min(1.0, max(0.0, score)), record.id, e_idx, cmp, feats))
+            if evidence.any:
+                for f in EVIDENCE_FEATURES:
+                    value = f.fn(evidence, record)
+                    if value:
+                        score += f.weight * value
+            scored.append((min(1.0, max(0.0, score)), record.id, e_idx, cmp, values))
         scored.sort(key=lambda r: (-r[0], r[1]))
         results = []
-        for score, _, e_idx, cmp, feats in scored[:limit]:
-            record = index.entities[e_idx]
+        for score, _, e_idx, cmp, values in scored[:limit]:
+            record = entities[e_idx]
+            if explain:
+                feats = list(zip(NAME_FEATURES, values))
+                for f in EVIDENCE_FEATURES:
+                    value = f.fn(evidence, record)
+                    if value:
+                        feats.append((f, value))
+                explanation = explain_match(cmp, index, feats)
+            else:
+                explanation = Explanation(cmp.query.text, index.name_text[cmp.name_id], [], [])
             results.append(
                 Match(
                     entity_id=record.id,
@@ -150,30 +163,31 @@ class Screener:
                     name=record.caption,
                     schema=record.schema,
                     list_version=record.list_version,
-                    explanation=explain(cmp, index, feats),
+                    explanation=explanation,
                 )
             )
-        return results[:limit]
+        return results
 
     def _score_names(
         self,
         qname: QueryName,
         ids: npt.NDArray[np.int64],
-        best: dict[int, tuple[float, NameComparison, list[tuple[Feature, float]]]],
+        best: dict[int, tuple[float, NameComparison, list[float]]],
     ) -> None:
         index = self.index
         name_tokens = index.name_tokens
-        token_ids = sorted({t for n in ids.tolist() for t in name_tokens[n]})
+        id_list = ids.tolist()
+        token_ids = sorted({t for n in id_list for t in name_tokens[n]})
         table = SimilarityTable(index, qname, token_ids)
         name_entity = index.name_entity
-        for n in ids.tolist():
+        for n in id_list:
             cmp = compare(index, qname, n, table)
-            feats = [(f, f.fn(cmp, index)) for f in NAME_FEATURES]
-            score = sum(f.weight * v for f, v in feats)
+            values = [fn(cmp, index) for fn in _NAME_FNS]
+            score = sum([w * v for w, v in zip(_NAME_WEIGHTS, values)])
             e_idx = int(name_entity[n])
             prev = best.get(e_idx)
             if prev is None or score > prev[0]:
-                best[e_idx] = (score, cmp, feats)
+                best[e_idx] = (score, cmp, values)
 
     def _identifier_names(
         self, evidence: QueryEvidence, mask: npt.NDArray[np.bool_]
