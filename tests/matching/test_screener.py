@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearance.errors import QueryError
+from clearance.matching.index import MATCHER_VERSION
 from clearance.matching.screener import DEFAULT_THRESHOLD, Screener
 from clearance.matching.types import Match, Query
 from clearance.model import Entity
@@ -332,3 +334,35 @@ def test_any_text_screens_or_is_a_query_error_never_a_crash(name: str) -> None:
     except QueryError:
         return
     assert all(0.0 <= m.score <= 1.0 and m.explanation.features for m in matches)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"not a pickle", pickle.dumps({"matcher_version": MATCHER_VERSION, "unknown_field": 1}), b""],
+    ids=["garbage", "other-layout", "empty"],
+)
+def test_an_unreadable_index_file_is_rebuilt_not_a_crash(tmp_path: Path, payload: bytes) -> None:
+    from datetime import date
+
+    from clearance.store.sqlite import SQLiteStore
+
+    settings = Settings.load(tmp_path)
+    store = SQLiteStore(settings.database_path)
+    try:
+        store.add_version(
+            list_name="test",
+            format="ftm",
+            files=["x.json"],
+            content_hash="abc",
+            published=date(2021, 1, 1),
+            published_from="given",
+            entities=[*BACKGROUND, CEIEC],
+        )
+        Screener.from_store(store, settings)
+        (path,) = settings.index_dir.glob("*.idx")
+        path.write_bytes(payload)
+        rebuilt = Screener.from_store(store, settings)
+        assert rebuilt.screen(Query(name="CEIEC", schema="Organization"))[0].entity_id == "test:ceiec"
+        assert path.read_bytes() != payload
+    finally:
+        store.close()

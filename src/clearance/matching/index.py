@@ -525,4 +525,7 @@ def load_index(path: Path) -> MatchIndex:
         raise IndexError_(f"{path}: cannot read the matching index ({exc}); delete it to rebuild") from exc
     if not isinstance(data, dict) or data.get("matcher_version") != MATCHER_VERSION:
         raise IndexError_(f"{path}: index from another matcher version; delete it to rebuild")
-    return MatchIndex(**data)
+    try:
+        return MatchIndex(**data)
+    except TypeError as exc:  # same version label, other layout: a development build wrote it
+        raise IndexError_(f"{path}: index of another layout ({exc}); delete it to rebuild") from exc
