@@ -20,6 +20,7 @@ def clearance(home: Path, *args: str, check: bool = True) -> subprocess.Complete
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
