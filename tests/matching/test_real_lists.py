@@ -47,3 +47,28 @@ def test_a_listed_passport_number_is_decisive_on_the_real_list(sdn_screener: Scr
         Query(name="Unknown Person Name", schema="Person", id_numbers=[record.identifiers[0]])
     )
     assert hit and hit[0].entity_id == record.id and hit[0].match
+
+
+@pytest.mark.parametrize(
+    ("name", "entity_id"),
+    [
+        ("김정은", "ofac-sdn:20157"),  # KIM, Jong Un
+        ("김여정", "ofac-sdn:21444"),  # KIM, Yo Jong
+        ("최룡해", "ofac-sdn:23213"),  # CHOE, Ryong Hae
+        ("리병철", "ofac-sdn:23215"),  # RI, Pyong Chol
+        ("Евгений Пригожин", "ofac-sdn:21171"),  # PRIGOZHIN, Yevgeniy Viktorovich
+        ("Мадуро Николас", "ofac-sdn:22790"),  # MADURO MOROS, Nicolas
+    ],
+)
+def test_names_in_other_scripts_find_the_listed_romanisation(
+    sdn_screener: Screener, name: str, entity_id: str
+) -> None:
+    matches = sdn_screener.screen(Query(name=name, schema="Person"))
+    assert matches[0].entity_id == entity_id and matches[0].match
+
+
+@pytest.mark.parametrize("name", ["김", "박", "이", "최"])
+def test_a_korean_surname_alone_does_not_alert(
+    sdn_screener: Screener, name: str
+) -> None:
+    assert not any(m.match for m in sdn_screener.screen(Query(name=name, schema="Person")))

@@ -114,6 +114,32 @@ def test_cyrillic_query_meets_romanised_listing() -> None:
     assert matched(s, "Аркадий Романович Ротенберг", "test:r", "Person")
 
 
+def test_hangul_query_meets_the_mccune_reischauer_listing() -> None:
+    s = screener(
+        make_entity("test:kju", "Person", name="KIM, Jong Un"),
+        make_entity("test:crh", "Person", name="CHOE, Ryong Hae"),
+    )
+    assert matched(s, "김정은", "test:kju", "Person")
+    assert matched(s, "최룡해", "test:crh", "Person")
+    assert not matched(s, "김정은", "test:crh", "Person")
+    best = top(s, "김정은", "Person")
+    assert best is not None and best.explanation.query_name == "김정은"
+
+
+def test_korean_and_chinese_romanisations_of_one_name_match() -> None:
+    s = screener(
+        make_entity("test:kju", "Person", name="KIM, Jong Un"),
+        make_entity("test:rpc", "Person", name="RI, Pyong Chol"),
+        make_entity("test:zhang", "Person", name="ZHANG, Xiaoming"),
+        make_entity("test:hsu", "Person", name="HSU, Wei-chung"),
+    )
+    assert matched(s, "Kim Jeong Eun", "test:kju", "Person")
+    assert matched(s, "Lee Byeong Cheol", "test:rpc", "Person")
+    assert matched(s, "Chang Xiaoming", "test:zhang", "Person")
+    assert matched(s, "Xu Weichung", "test:hsu", "Person")
+    assert not matched(s, "Kim Jeong Eun", "test:rpc", "Person")
+
+
 def test_word_order_and_surname_first_do_not_matter() -> None:
     s = screener(make_entity("test:s", "Person", name="SALAZAR CARDENAS, Carlos Mario"))
     assert matched(s, "Carlos Mario Salazar Cardenas", "test:s", "Person")

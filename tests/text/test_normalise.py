@@ -41,3 +41,11 @@ def test_normalisers_never_raise_and_are_idempotent(text: str) -> None:
     assert clean(clean(text)) == clean(text)
     assert to_latin(to_latin(text)) == to_latin(text)
     assert once == "" or all(t.isalnum() and t.isascii() for t in once.split(" "))
+
+
+def test_hangul_is_spelt_as_the_lists_spell_korean_names() -> None:
+    from clearance.text.translit import hangul_mccune_reischauer
+
+    assert hangul_mccune_reischauer("김정은").split() == ["kim", "jong", "un"]
+    assert hangul_mccune_reischauer("리병철").split() == ["ri", "pyong", "chol"]
+    assert hangul_mccune_reischauer("박 X").split() == ["pak", "X"]

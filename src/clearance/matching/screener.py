@@ -41,6 +41,7 @@ from clearance.model import Entity
 from clearance.settings import Settings
 from clearance.store.base import Store
 from clearance.text.normalise import clean
+from clearance.text.translit import hangul_mccune_reischauer, has_hangul
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +227,13 @@ class Screener:
                     f"query {field} has {len(qname.canon)} words; a name has at most {MAX_NAME_TOKENS}"
                 )
             out.append(qname)
+            if has_hangul(text):
+                # the lists spell Korean names McCune-Reischauer style (Kim Jong Un), not as anyascii
+                # does (gim jeong eun): screen the name under both spellings, the better one counts
+                alt = analyse_query_name(self.index, hangul_mccune_reischauer(text), query.schema)
+                if alt.canon and alt.canon != qname.canon and len(alt.canon) <= MAX_NAME_TOKENS:
+                    alt.text = text
+                    out.append(alt)
         return out
 
 

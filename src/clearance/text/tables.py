@@ -111,3 +111,16 @@ def phonetic_rules() -> list[tuple[re.Pattern[str], str]]:
         (re.compile(_text(a, "phonetic.yaml", "a rule")), _text(b, "phonetic.yaml", "a rule"))
         for a, b in load_yaml("phonetic.yaml")["rules"]
     ]
+
+
+@lru_cache(maxsize=1)
+def hangul_jamo() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """McCune-Reischauer spellings of Hangul initials (19), vowels (21) and finals (28), in Unicode order."""
+    data = load_yaml("hangul.yaml")
+    out = []
+    for part, size in (("initials", 19), ("vowels", 21), ("finals", 28)):
+        values = data.get(part) if isinstance(data, dict) else None
+        if not isinstance(values, list) or len(values) != size:
+            raise TableError(f"hangul.yaml: {part} must list {size} spellings in Unicode order")
+        out.append(tuple(_text(v, "hangul.yaml", part) for v in values))
+    return out[0], out[1], out[2]

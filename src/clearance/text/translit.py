@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from anyascii import anyascii
 
+from clearance.text.tables import hangul_jamo
+
 
 def _is_syllabic(c: str) -> bool:
     """CJK ideographs and Hangul syllables: one character, one syllable."""
@@ -30,4 +32,25 @@ def to_latin(text: str) -> str:
             continue
         latin = anyascii(c)  # total: unknown code points (lone surrogates too) give ""
         out.append(f" {latin} " if _is_syllabic(c) else latin)
+    return "".join(out)
+
+
+def has_hangul(text: str) -> bool:
+    """Whether ``text`` holds a Hangul syllable."""
+    return any(0xAC00 <= ord(c) <= 0xD7A3 for c in text)
+
+
+def hangul_mccune_reischauer(text: str) -> str:
+    """``text`` with Hangul syllables spelt as the lists spell Korean names: 김정은 -> "Kim Jong Un".
+
+    Each syllable becomes its own word (as in :func:`to_latin`); other characters are kept as they are.
+    """
+    initials, vowels, finals = hangul_jamo()
+    out = []
+    for c in text:
+        o = ord(c) - 0xAC00
+        if 0 <= o < 11172:
+            out.append(f" {initials[o // 588]}{vowels[(o % 588) // 28]}{finals[o % 28]} ")
+        else:
+            out.append(c)
     return "".join(out)
