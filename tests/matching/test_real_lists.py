@@ -58,6 +58,7 @@ def test_a_listed_passport_number_is_decisive_on_the_real_list(sdn_screener: Scr
         ("리병철", "ofac-sdn:23215"),  # RI, Pyong Chol
         ("Евгений Пригожин", "ofac-sdn:21171"),  # PRIGOZHIN, Yevgeniy Viktorovich
         ("Мадуро Николас", "ofac-sdn:22790"),  # MADURO MOROS, Nicolas
+        ("قاسم سليماني", "ofac-sdn:10481"),  # SOLEIMANI, Qasem
     ],
 )
 def test_names_in_other_scripts_find_the_listed_romanisation(
@@ -68,7 +69,5 @@ def test_names_in_other_scripts_find_the_listed_romanisation(
 
 
 @pytest.mark.parametrize("name", ["김", "박", "이", "최"])
-def test_a_korean_surname_alone_does_not_alert(
-    sdn_screener: Screener, name: str
-) -> None:
+def test_a_korean_surname_alone_does_not_alert(sdn_screener: Screener, name: str) -> None:
     assert not any(m.match for m in sdn_screener.screen(Query(name=name, schema="Person")))

@@ -140,6 +140,26 @@ def test_korean_and_chinese_romanisations_of_one_name_match() -> None:
     assert not matched(s, "Kim Jeong Eun", "test:rpc", "Person")
 
 
+def test_arabic_persian_and_hebrew_script_queries_meet_romanised_listings() -> None:
+    s = screener(
+        make_entity("test:qs", "Person", name="SOLEIMANI, Qasem"),
+        make_entity("test:hn", "Person", name="NASRALLAH, Hassan"),
+        make_entity("test:vp", "Person", name="PUTIN, Vladimir"),
+        make_entity("test:bs", "Company", name="BANK SHAHR"),
+    )
+    assert matched(s, "قاسم سليماني", "test:qs", "Person")
+    assert matched(s, "حسن نصرالله", "test:hn", "Person")
+    assert matched(s, "ולדימיר פוטין", "test:vp", "Person")
+    assert matched(s, "بانک شهر", "test:bs", "Company")
+    assert not matched(s, "قاسم سليماني", "test:hn", "Person")
+
+
+@pytest.mark.parametrize("name", ["محمد", "حسن", "محمد علي", "دانيال موسوی"])
+def test_common_arabic_script_names_do_not_alert(name: str) -> None:
+    s = screener(make_entity("test:mh", "Person", name="HASSAN, Mahmoud"))
+    assert not any(m.match for m in s.screen(Query(name=name, schema="Person")))
+
+
 def test_word_order_and_surname_first_do_not_matter() -> None:
     s = screener(make_entity("test:s", "Person", name="SALAZAR CARDENAS, Carlos Mario"))
     assert matched(s, "Carlos Mario Salazar Cardenas", "test:s", "Person")

@@ -66,3 +66,17 @@ def test_analysis_of_a_canonical_token_gives_it_back(tokens: list[str]) -> None:
         again = analyse_tokens([tok.canon])
         assert [t.canon for t in again] == [tok.canon]
         assert canonical_word(canonical_word(tok.form)) == canonical_word(tok.form)
+
+
+def test_abjad_key_is_what_a_romanised_name_and_its_arabic_or_hebrew_spelling_share() -> None:
+    from clearance.text.normalise import normalise_name
+    from clearance.text.tokens import abjad_key
+
+    for romanised, written in [
+        ("muhammad", "محمد"),
+        ("suleimani", "سليماني"),
+        ("qasem", "قاسم"),
+        ("putin", "פוטין"),
+    ]:
+        assert abjad_key(romanised) == abjad_key(normalise_name(written))
+    assert abjad_key("x1") == ""

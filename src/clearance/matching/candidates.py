@@ -24,7 +24,8 @@ from clearance.matching.index import (
     token_keys,
     token_weight,
 )
-from clearance.text.tokens import NameTokens, acronyms, analyse_name, skeleton
+from clearance.text.tokens import NameTokens, abjad_key, acronyms, analyse_name, skeleton
+from clearance.text.translit import is_abjad
 
 #: How many listed names go on to full scoring per query name.
 CANDIDATE_LIMIT = 20
@@ -50,6 +51,9 @@ class QueryName:
     # how candidate generation reaches listed tokens: rows of the index's neighbour table for words it
     # knows, hashes of the other keys to look up among token keys, hashes of keys to look up among
     # name keys (joins, acronyms)
+    # abjad (consonant) key ids of the words of a name written in Arabic, Persian or Hebrew script
+    # (-1: none, -2: not in the index); such a word may meet a romanised one with the same consonants
+    abjad: list[int] = field(default_factory=list)
     neighbour_rows: list[int] = field(default_factory=list)
     token_hashes: list[int] = field(default_factory=list)
     name_hashes: list[int] = field(default_factory=list)
@@ -98,6 +102,16 @@ def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
     if len(name.tokens) >= 2 and schema != "Person":
         name_key_set.update("a" + a for a in acronyms(name))
     numbers = sum(1 for k in kinds if k == "number")
+    abjad = [-1] * len(canon)
+    abjad_keys: set[str] = set()
+    if is_abjad(text):
+        for i, (c, k) in enumerate(zip(canon, kinds)):
+            key = abjad_key(c) if k == "word" else ""
+            if key not in index.abjad_ids and key[:1] == "l" and key[1:] in index.abjad_ids:
+                key = key[1:]  # the article al- is written joined to the word (الأسد -> "lsd")
+            if len(key) >= 3:
+                abjad[i] = index.abjad_ids.get(key, -2)
+                abjad_keys.add("c" + key)
     return QueryName(
         text,
         name,
@@ -112,10 +126,14 @@ def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
         [len(c) for c in canon],
         frozenset(f[:k] for f in forms for k in range(1, len(f))),
         frozenset(j for _, _, j in joins(forms)),
+        abjad,
         rows,
         # both tables are searched for every key: a query word may be a listed join ("albatahai" /
         # "al batahai") and a join of query words a listed word
-        [key_hash(k) for k in [*(k for keys in unknown for k in keys), *(name_key_set - token_key_set)]],
+        [
+            key_hash(k)
+            for k in [*(k for keys in unknown for k in keys), *(name_key_set - token_key_set), *abjad_keys]
+        ],
         [key_hash(k) for k in name_key_set | {k for k in token_key_set if k[0] == "t"}],
     )
 

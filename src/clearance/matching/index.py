@@ -35,10 +35,10 @@ from clearance.matching.evidence import (
     normalise_identifier,
 )
 from clearance.model import SCREENABLE_SCHEMATA, Entity
-from clearance.text.tokens import NameTokens, Token, acronyms, analyse_name, skeleton
+from clearance.text.tokens import NameTokens, Token, abjad_key, acronyms, analyse_name, skeleton
 
 #: Changes whenever normalisation, candidate keys or scoring change; goes into indexes and audit records.
-MATCHER_VERSION = "clearance-match-1.3"
+MATCHER_VERSION = "clearance-match-1.4"
 
 #: Schema groups. A query of one group may match entities of the groups ``COMPATIBLE`` lists.
 SCHEMA_GROUP = {
@@ -120,6 +120,8 @@ class MatchIndex:
     token_skel: list[int]
     canon_idf: dict[str, float]
     skel_ids: dict[str, int]
+    token_abjad: list[int]  # id of the token's abjad (consonant) key, -1 when shorter than 3 letters
+    abjad_ids: dict[str, int]
     unseen_idf: float
     key_hash: npt.NDArray[np.uint64]  # name keys (joins, acronyms) -> names
     key_start: npt.NDArray[np.int64]
@@ -144,6 +146,7 @@ class MatchIndex:
     token_is_number: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     token_form_differs: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     token_skel_id: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    token_abjad_id: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         n = len(self.token_canon)
@@ -154,6 +157,7 @@ class MatchIndex:
             (f != c for f, c in zip(self.token_form, self.token_canon)), dtype=bool, count=n
         )
         self.token_skel_id = np.asarray(self.token_skel, dtype=np.int64)
+        self.token_abjad_id = np.asarray(self.token_abjad, dtype=np.int64)
 
     @property
     def name_count(self) -> int:
@@ -390,6 +394,8 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
     token_weights: list[float] = []
     token_skel: list[int] = []
     skel_ids: dict[str, int] = {}
+    token_abjad: list[int] = []
+    abjad_ids: dict[str, int] = {}
     name_tokens: list[tuple[int, ...]] = []
     name_forms: list[tuple[str, ...]] = []
     key_ids: dict[str, int] = {}
@@ -410,6 +416,8 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
                 token_weights.append(token_weight(idf, tok.kind, form))
                 skel = skeleton(tok.canon)
                 token_skel.append(skel_ids.setdefault(skel, len(skel_ids)) if len(skel) >= 3 else -1)
+                abjad = abjad_key(tok.canon) if tok.kind == "word" else ""
+                token_abjad.append(abjad_ids.setdefault(abjad, len(abjad_ids)) if len(abjad) >= 3 else -1)
             ids.append(t_id)
         name_tokens.append(tuple(ids))
         name_forms.append(tuple(t.form.replace(" ", "") for t in name.tokens))
@@ -440,8 +448,12 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
     tkey_ids: dict[str, int] = {}
     tpair_key: list[int] = []
     tpair_tok: list[int] = []
+    abjad_of = {i: k for k, i in abjad_ids.items()}
     for t_id, (canon, kind) in enumerate(zip(token_canon, token_kind)):
-        for k in token_keys(canon, kind):
+        tkeys = token_keys(canon, kind)
+        if token_abjad[t_id] >= 0:  # reached only by queries written in Arabic, Persian or Hebrew script
+            tkeys = (*tkeys, "c" + abjad_of[token_abjad[t_id]])
+        for k in tkeys:
             k_id = tkey_ids.get(k)
             if k_id is None:
                 k_id = tkey_ids[k] = len(tkey_ids)
@@ -473,6 +485,8 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
         token_skel=token_skel,
         canon_idf=canon_idf,
         skel_ids=skel_ids,
+        token_abjad=token_abjad,
+        abjad_ids=abjad_ids,
         unseen_idf=unseen_idf,
         key_hash=key_hashes,
         key_start=key_start,
@@ -492,7 +506,16 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
     )
 
 
-_DERIVED = frozenset({"token_len", "token_form_len", "token_is_number", "token_form_differs", "token_skel_id"})
+_DERIVED = frozenset(
+    {
+        "token_len",
+        "token_form_len",
+        "token_is_number",
+        "token_form_differs",
+        "token_skel_id",
+        "token_abjad_id",
+    }
+)
 
 
 def index_path(index_dir: Path, key: str) -> Path:

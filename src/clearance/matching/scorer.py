@@ -7,6 +7,8 @@ Token similarity (vectorised over every token of every candidate with RapidFuzz'
 * one edit (two in tokens of ten letters or more; transpositions count once) -> ``1 - edits / length``;
 * the same phonetic skeleton and at most two edits apart, both six letters or more
   (Hussain/Hossein, Darwich/Darwish) -> at least :data:`SKELETON_SIM`;
+* a word of a name written in Arabic, Persian or Hebrew script (vowels mostly unwritten) and a word with
+  the same consonants (:func:`~clearance.text.tokens.abjad_key`, three or more) -> :data:`ABJAD_SIM`;
 * an initial and a word starting with it -> :data:`INITIAL_SIM`;
 * numbers only ever match exactly.
 
@@ -29,6 +31,10 @@ from clearance.matching.index import MatchIndex
 
 SKELETON_SIM = 0.85
 INITIAL_SIM = 0.7
+#: A word from Arabic, Persian or Hebrew script and a romanised word with the same consonants (محمد /
+#: Muhammad); a romanised word shorter than five letters says less.
+ABJAD_SIM = 0.85
+ABJAD_SHORT_SIM = 0.8
 #: Pairs below this similarity are not aligned.
 MIN_SIM = 0.5
 #: Kinds whose tokens identify (count as evidence).
@@ -92,7 +98,9 @@ def similarity_matrix(index: MatchIndex, query: QueryName, token_ids: list[int])
         return np.zeros((nq, nt))
     tid = np.asarray(token_ids, dtype=np.int64)
     token_canon = index.token_canon
-    dist = cdist(query.canon, [token_canon[t] for t in token_ids], scorer=OSA.distance, dtype=np.int32, workers=1)
+    dist = cdist(
+        query.canon, [token_canon[t] for t in token_ids], scorer=OSA.distance, dtype=np.int32, workers=1
+    )
     qlen = np.asarray(query.lengths, dtype=np.int32)
     clen = index.token_len[tid]
     sim = _edit_sim(dist, qlen, clen)
@@ -118,6 +126,14 @@ def similarity_matrix(index: MatchIndex, query: QueryName, token_ids: list[int])
         if numeric is not None:
             same_skel &= ~numeric
         sim = np.where(same_skel, np.maximum(sim, SKELETON_SIM), sim)
+    # a word written in an abjad script against a romanised word with the same consonants
+    if max(query.abjad, default=-1) >= 0:
+        qab = np.asarray(query.abjad, dtype=np.int64)
+        same_abjad = (qab[:, None] == index.token_abjad_id[tid][None, :]) & (qab[:, None] >= 0)
+        if numeric is not None:
+            same_abjad &= ~numeric
+        floor = np.where(clen >= 5, ABJAD_SIM, ABJAD_SHORT_SIM)[None, :]
+        sim = np.where(same_abjad, np.maximum(sim, floor), sim)
     # initials: a one-letter token against a word starting with that letter
     if 1 in query.lengths or (clen == 1).any():
         forms = [index.token_form[t] for t in token_ids]

@@ -8,6 +8,7 @@ rule). The matcher compares ``canon``; explanations show ``form``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -82,6 +83,22 @@ def skeleton(token: str) -> str:
     for pattern, replacement in phonetic_rules():
         out = pattern.sub(replacement, out)
     return out
+
+
+@lru_cache(maxsize=65536)
+def abjad_key(token: str) -> str:
+    """The consonants of a token as Arabic, Persian and Hebrew script write them: "muhammad" and محمد
+    (anyascii "mhmd") -> "mhmd", "suleimani" and سليماني ("slymny") -> "slmn".
+
+    Those scripts leave short vowels out and write long ones with the letters y, w (v) and a final h, so
+    the phonetic skeleton without vowels, y, w and a final h is what a romanised name and the
+    transliterated script have in common; p and f are one letter (Hebrew פ). Empty for non-letters.
+    """
+    if not token.isalpha():
+        return ""
+    key = skeleton(token).replace("f", "p")
+    key = re.sub(r"[aiv]", "", key).rstrip("h")
+    return re.sub(r"(.)\1+", r"\1", key)
 
 
 def _kind(form: str, organisation: bool) -> str:

@@ -54,3 +54,11 @@ def hangul_mccune_reischauer(text: str) -> str:
         else:
             out.append(c)
     return "".join(out)
+
+
+def is_abjad(text: str) -> bool:
+    """Whether ``text`` holds Arabic-script (Arabic, Persian, Urdu) or Hebrew letters, which leave short
+    vowels unwritten."""
+    return any(
+        0x0590 <= ord(c) <= 0x06FF or 0x0750 <= ord(c) <= 0x077F or 0xFB1D <= ord(c) <= 0xFEFC for c in text
+    )
