@@ -51,7 +51,9 @@ def test_import_show_diff_history_and_entity(tmp_path: Path) -> None:
     as_of = json.loads(clearance(home, "lists", "show", "--as-of", "2020-06-01", "--json").stdout)
     assert [v["published"] for v in as_of] == ["2020-01-01"]
 
-    diff = json.loads(clearance(home, "lists", "diff", "custom-bank", "2020-01-01", "latest", "--json").stdout)
+    diff = json.loads(
+        clearance(home, "lists", "diff", "custom-bank", "2020-01-01", "latest", "--json").stdout
+    )
     assert diff["added"] == ["custom-bank:3"]
     assert diff["removed"] == ["custom-bank:2"]
     assert diff["changed"] == [
@@ -92,7 +94,9 @@ def test_diff_of_the_real_sdn_snapshots_names_ceiec(tmp_path: Path) -> None:
     for day in ("2019-01-15", "2021-07-07"):
         folder = shared_path("data", "lists", "ofac-sdn", day)
         clearance(home, "lists", "import", "ofac-sdn", str(folder), "--published", day)
-    diff = json.loads(clearance(home, "lists", "diff", "ofac-sdn", "2019-01-15", "2021-07-07", "--json").stdout)
+    diff = json.loads(
+        clearance(home, "lists", "diff", "ofac-sdn", "2019-01-15", "2021-07-07", "--json").stdout
+    )
     assert "ofac-sdn:30502" in diff["added"]
     shown = clearance(home, "entity", "show", "ofac-sdn:30502").stdout
     for expected in (
@@ -105,3 +109,28 @@ def test_diff_of_the_real_sdn_snapshots_names_ceiec(tmp_path: Path) -> None:
         "9111000010000106X1",
     ):
         assert expected in shown
+
+
+def test_export_writes_followthemoney_lines_that_import_back_unchanged(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    source = _csv(
+        tmp_path / "v1" / "list.csv", "1,ACME TRADING LLC,Company,ACME TRDG,ae\n2,Ivan PETROV,Person,,ru\n"
+    )
+    clearance(home, "lists", "import", "custom-bank", str(source), "--published", "2020-01-01")
+    exported = tmp_path / "out" / "custom-bank.ftm.json"
+    exported.parent.mkdir()
+    result = clearance(home, "lists", "export", "custom-bank", "--output", str(exported))
+    assert "wrote 2 entities of custom-bank@2020-01-01#1" in result.stderr
+    lines = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert {(e["id"], e["schema"]) for e in lines} == {
+        ("custom-bank:1", "Company"),
+        ("custom-bank:2", "Person"),
+    }
+    assert "raw" not in lines[0]
+
+    clearance(home, "lists", "import", "ftm-copy", str(exported), "--published", "2020-01-01")
+    original = json.loads(clearance(home, "entity", "show", "custom-bank:1", "--json").stdout)
+    copied = json.loads(clearance(home, "entity", "show", "ftm-copy:custom-bank:1", "--json").stdout)
+    assert (copied["schema"], copied["properties"]) == (original["schema"], original["properties"])
+    stdout = clearance(home, "lists", "export", "custom-bank", "--version", "latest").stdout
+    assert len(stdout.splitlines()) == 2

@@ -289,6 +289,41 @@ def lists_diff(ctx: Context, list_name: str, old: str, new: str, as_json: bool, 
             click.echo(f"  ... and {len(diff.changed) - limit} more (--limit, --json)")
 
 
+@lists.command("export")
+@click.argument("list_name")
+@click.option("--as-of", type=DATE, help="The version in force on this day (default: the newest).")
+@click.option("--version", "version_ref", help="A version id, date or 'latest' (instead of --as-of).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@click.option("--raw", is_flag=True, help="Include each entity's raw source record.")
+@pass_ctx
+def lists_export(
+    ctx: Context,
+    list_name: str,
+    as_of: datetime | None,
+    version_ref: str | None,
+    output: Path | None,
+    raw: bool,
+) -> None:
+    """Write a version of LIST_NAME as FollowTheMoney JSON lines (the OpenSanctions export format)."""
+    from clearance.lists.ftm import write
+
+    store = ctx.store
+    if version_ref:
+        version = _resolve_version(store, list_name, version_ref)
+    else:
+        found = store.active_version(list_name, _date(as_of))
+        if found is None:
+            raise NotFound(f"list {list_name!r} has no version{f' on {_date(as_of)}' if as_of else ''}")
+        version = found
+    if output is None:
+        count = write(store.entities(version.id), sys.stdout.buffer, raw=raw)
+        sys.stdout.buffer.flush()
+    else:
+        with output.open("wb") as fp:
+            count = write(store.entities(version.id), fp, raw=raw)
+    click.echo(f"wrote {count} entities of {version.label}", err=True)
+
+
 @lists.command("history")
 @click.argument("list_name")
 @click.option("--json", "as_json", is_flag=True)
