@@ -140,13 +140,16 @@ def test_korean_and_chinese_romanisations_of_one_name_match() -> None:
     assert not matched(s, "Kim Jeong Eun", "test:rpc", "Person")
 
 
-def test_arabic_persian_and_hebrew_script_queries_meet_romanised_listings() -> None:
+def test_arabic_persian_hebrew_and_greek_script_queries_meet_romanised_listings() -> None:
     s = screener(
         make_entity("test:qs", "Person", name="SOLEIMANI, Qasem"),
         make_entity("test:hn", "Person", name="NASRALLAH, Hassan"),
         make_entity("test:vp", "Person", name="PUTIN, Vladimir"),
         make_entity("test:bs", "Company", name="BANK SHAHR"),
+        make_entity("test:gp", "Person", name="PAPANDREOU, Georgios"),
     )
+    assert matched(s, "Βλαντιμίρ Πούτιν", "test:vp", "Person")  # Greek
+    assert matched(s, "Γεώργιος Παπανδρέου", "test:gp", "Person")
     assert matched(s, "قاسم سليماني", "test:qs", "Person")
     assert matched(s, "حسن نصرالله", "test:hn", "Person")
     assert matched(s, "ולדימיר פוטין", "test:vp", "Person")

@@ -49,3 +49,10 @@ def test_hangul_is_spelt_as_the_lists_spell_korean_names() -> None:
     assert hangul_mccune_reischauer("김정은").split() == ["kim", "jong", "un"]
     assert hangul_mccune_reischauer("리병철").split() == ["ri", "pyong", "chol"]
     assert hangul_mccune_reischauer("박 X").split() == ["pak", "X"]
+
+
+def test_greek_letter_pairs_are_spelt_as_one_sound() -> None:
+    assert normalise_name("Γεώργιος Παπανδρέου") == "georgios papandreou"
+    assert normalise_name("ΠΑΠΑΝΔΡΕΟΥ") == "papandreou"
+    assert normalise_name("Μπακογιάννη") == "bakogianni"
+    assert normalise_name("Ευάγγελος") == "evangelos"

@@ -124,3 +124,12 @@ def hangul_jamo() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
             raise TableError(f"hangul.yaml: {part} must list {size} spellings in Unicode order")
         out.append(tuple(_text(v, "hangul.yaml", part) for v in values))
     return out[0], out[1], out[2]
+
+
+@lru_cache(maxsize=1)
+def greek_digraphs() -> list[tuple[re.Pattern[str], str]]:
+    """Ordered rewrites of Greek letter pairs to their Latin spelling (``greek.yaml``)."""
+    return [
+        (re.compile(_text(a, "greek.yaml", "a rule")), _text(b, "greek.yaml", "a rule"))
+        for a, b in load_yaml("greek.yaml")
+    ]

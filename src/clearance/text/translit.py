@@ -10,9 +10,11 @@ Text that is already ASCII is returned unchanged.
 
 from __future__ import annotations
 
+import unicodedata
+
 from anyascii import anyascii
 
-from clearance.text.tables import hangul_jamo
+from clearance.text.tables import greek_digraphs, hangul_jamo
 
 
 def _is_syllabic(c: str) -> bool:
@@ -25,6 +27,8 @@ def to_latin(text: str) -> str:
     """``text`` in Latin ASCII letters; characters without a transliteration vanish, never an exception."""
     if text.isascii():
         return text
+    if any(0x0370 <= ord(c) <= 0x03FF or 0x1F00 <= ord(c) <= 0x1FFF for c in text):
+        text = _greek_pairs(text)
     out = []
     for c in text:
         if c.isascii():
@@ -62,3 +66,12 @@ def is_abjad(text: str) -> bool:
     return any(
         0x0590 <= ord(c) <= 0x06FF or 0x0750 <= ord(c) <= 0x077F or 0xFB1D <= ord(c) <= 0xFEFC for c in text
     )
+
+
+def _greek_pairs(text: str) -> str:
+    """Greek letter pairs that are one sound (ου, μπ, ντ, ...) written in Latin, accents dropped first."""
+    text = unicodedata.normalize("NFD", text.lower())
+    text = unicodedata.normalize("NFC", "".join(c for c in text if unicodedata.category(c) != "Mn"))
+    for pattern, replacement in greek_digraphs():
+        text = pattern.sub(replacement, text)
+    return text
