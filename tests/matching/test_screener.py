@@ -118,8 +118,10 @@ def test_hangul_query_meets_the_mccune_reischauer_listing() -> None:
     s = screener(
         make_entity("test:kju", "Person", name="KIM, Jong Un"),
         make_entity("test:crh", "Person", name="CHOE, Ryong Hae"),
+        make_entity("test:lmb", "Person", name="LEE, Myung-bak"),
     )
     assert matched(s, "김정은", "test:kju", "Person")
+    assert matched(s, "이명박", "test:lmb", "Person")
     assert matched(s, "최룡해", "test:crh", "Person")
     assert not matched(s, "김정은", "test:crh", "Person")
     best = top(s, "김정은", "Person")

@@ -127,6 +127,19 @@ def hangul_jamo() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
+def hangul_syllables() -> dict[str, str]:
+    """Hangul syllables spelt other than by their letters in names (이 -> yi)."""
+    data = load_yaml("hangul.yaml")
+    table = data.get("syllables") or {}
+    if not isinstance(table, dict):
+        raise TableError("hangul.yaml: syllables must map a syllable to its spelling")
+    return {
+        _text(k, "hangul.yaml", "syllables"): _text(v, "hangul.yaml", f"syllable {k}")
+        for k, v in table.items()
+    }
+
+
+@lru_cache(maxsize=1)
 def greek_digraphs() -> list[tuple[re.Pattern[str], str]]:
     """Ordered rewrites of Greek letter pairs to their Latin spelling (``greek.yaml``)."""
     return [

@@ -14,7 +14,7 @@ import unicodedata
 
 from anyascii import anyascii
 
-from clearance.text.tables import greek_digraphs, hangul_jamo
+from clearance.text.tables import greek_digraphs, hangul_jamo, hangul_syllables
 
 
 def _is_syllabic(c: str) -> bool:
@@ -50,10 +50,13 @@ def hangul_mccune_reischauer(text: str) -> str:
     Each syllable becomes its own word (as in :func:`to_latin`); other characters are kept as they are.
     """
     initials, vowels, finals = hangul_jamo()
+    special = hangul_syllables()
     out = []
     for c in text:
         o = ord(c) - 0xAC00
-        if 0 <= o < 11172:
+        if c in special:
+            out.append(f" {special[c]} ")
+        elif 0 <= o < 11172:
             out.append(f" {initials[o // 588]}{vowels[(o % 588) // 28]}{finals[o % 28]} ")
         else:
             out.append(c)
