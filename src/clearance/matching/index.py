@@ -38,7 +38,7 @@ from clearance.model import SCREENABLE_SCHEMATA, Entity
 from clearance.text.tokens import NameTokens, Token, abjad_key, acronyms, analyse_name, skeleton
 
 #: Changes whenever normalisation, candidate keys or scoring change; goes into indexes and audit records.
-MATCHER_VERSION = "clearance-match-1.5"
+MATCHER_VERSION = "clearance-match-1.6"
 
 #: Schema groups. A query of one group may match entities of the groups ``COMPATIBLE`` lists.
 SCHEMA_GROUP = {
