@@ -13,9 +13,9 @@ Formats (chosen by file extension or named): JSON lines, CSV and Parquet.
 * A query that cannot be screened (bad JSON, no name, unknown schema, ...) does not stop the batch: its
   result carries ``"error": "line N: ..."`` (``row N`` for Parquet) and no matches.
 
-Parallel runs fork worker processes; each loads the screener once from the on-disk index (the parent builds
-and saves it first when it is missing, so no worker ever builds it) and screens chunks of queries. Results come back in
-input order and are byte-for-byte those of a serial run.
+The parent loads the screener once from the on-disk index (building and saving it only when it is missing),
+then forks worker processes that inherit it, its pages shared copy-on-write, and screen chunks of queries.
+Results come back in input order and are byte-for-byte those of a serial run.
 """
 
 from __future__ import annotations
@@ -306,18 +306,35 @@ def _safe_id(value: Any) -> str | None:
         return None
 
 
-# Worker state: set once per process by the pool initializer.
+# Worker state: set in the parent just before the workers are forked, so they inherit it.
 _worker: tuple[Screener, _Job] | None = None
 
 
-def _init_worker(spec: ScreenerSpec, job: _Job) -> None:
-    global _worker
-    _worker = (spec.load(), job)
-
-
 def _worker_chunk(chunk: Sequence[Record]) -> _ChunkResult:
-    assert _worker is not None, "the pool initializer did not run"
+    assert _worker is not None, "the workers were not forked from a parent holding the screener"
     return _screen_chunk(_worker[0], _worker[1], chunk)
+
+
+def _screen_forked(
+    screener: Screener,
+    job: _Job,
+    n_workers: int,
+    chunks: Iterable[list[Record]],
+    writer: _Writer,
+    report: BatchReport,
+    total: int,
+    progress: Progress | None,
+) -> bool:
+    global _worker
+    _worker = (screener, job)
+    gc.collect()
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(n_workers) as pool:
+            return _collect(pool.imap(_worker_chunk, chunks), writer, report, total, progress)
+    finally:
+        _worker = None
+        gc.unfreeze()
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -446,8 +463,9 @@ def screen_file(
 ) -> BatchReport:
     """Screen every query in ``input_path`` and write one result per query to ``output_path``.
 
-    ``workers`` processes (default: every core) each load the screener once; with one worker, or a batch
-    that fits in one chunk, everything runs in this process. The results are the same either way.
+    The screener is loaded once, here; ``workers`` processes (default: every core) forked from this one
+    share it. With one worker, or a batch that fits in one chunk, everything runs in this process. The
+    results are the same either way.
     """
     started = time.perf_counter()
     in_fmt = file_format(input_path, input_format)
@@ -464,25 +482,20 @@ def screen_file(
     size = chunk_size or chunk_size_for(total, n_workers)
     n_workers = min(n_workers, max(1, -(-total // size)))
     report = BatchReport(workers=n_workers)
-    if n_workers > 1 and not spec.index_saved():
-        # Build and save the index once, here, so that no worker builds it; the workers load it.
-        spec.load()
-        gc.collect()
+    # Load (or build once) the screener here; forked workers inherit it, sharing its memory pages
+    # copy-on-write (frozen out of the garbage collector so that collections do not touch them).
+    screener = spec.load()
     writer = _Writer(output_path, out_fmt)
     ok = False
     try:
         results: Iterable[_ChunkResult]
         if n_workers == 1:
-            screener = spec.load()
             results = (_screen_chunk(screener, job, chunk) for chunk in _chunks(records, size))
             ok = _collect(results, writer, report, total, progress)
         else:
-            import clearance.matching.screener  # noqa: F401  imported once here; the forked workers inherit it
-
-            context = multiprocessing.get_context("fork")
-            with context.Pool(n_workers, initializer=_init_worker, initargs=(spec, job)) as pool:
-                results = pool.imap(_worker_chunk, _chunks(records, size))
-                ok = _collect(results, writer, report, total, progress)
+            ok = _screen_forked(
+                screener, job, n_workers, _chunks(records, size), writer, report, total, progress
+            )
     finally:
         writer.close(keep=ok)
     report.seconds = time.perf_counter() - started
