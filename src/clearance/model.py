@@ -121,7 +121,12 @@ class Entity:
 
     def content_hash(self) -> str:
         """A digest of everything the entity says, raw record included; equal entities hash equal."""
-        return hashlib.sha1(self.to_json()).hexdigest()
+        return json_digest(self.to_json())
+
+
+def json_digest(data: bytes) -> str:
+    """The content hash of an entity from its :meth:`Entity.to_json` bytes (for callers that have them)."""
+    return hashlib.sha1(data).hexdigest()
 
 
 def entity_id(list_name: str, native_id: str | int) -> str:

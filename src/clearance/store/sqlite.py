@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 
 from clearance.errors import NotFound, StoreError
-from clearance.model import Entity
+from clearance.model import Entity, json_digest
 from clearance.store.base import EntityHistory, HistoryEvent, ListVersion, Progress, Store
 from clearance.store.sqlite_util import connect, migrate
 
@@ -96,7 +96,8 @@ class SQLiteStore(Store):
             version_id = cursor.lastrowid
             for start in range(0, total, _BATCH):
                 chunk = entities[start : start + _BATCH]
-                blobs = [(e.content_hash(), e.to_json()) for e in chunk]
+                encoded = [e.to_json() for e in chunk]
+                blobs = [(json_digest(data), data) for data in encoded]
                 db.executemany("INSERT OR IGNORE INTO entity_blobs (hash, data) VALUES (?, ?)", blobs)
                 db.executemany(
                     "INSERT INTO version_entities (version_id, entity_id, hash) VALUES (?, ?, ?)",
