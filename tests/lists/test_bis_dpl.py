@@ -12,17 +12,15 @@ from hypothesis import strategies as st
 from clearance.errors import ParseError
 from clearance.lists.bis_dpl import COLUMNS, is_organisation, read, row_key
 from clearance.model import invalid_properties
+from tests.conftest import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "bis" / "dpl.txt"
-REAL = REPO / ".." / "shared" / "data" / "lists" / "bis-dpl" / "2022-09-07" / "dpl.txt"
 HEADER = "\t".join(f'"{c}"' for c in COLUMNS)
 
 
 def real_file() -> Path:
-    if not REAL.exists():
-        pytest.skip("../shared not present: real list files unavailable")
-    return REAL
+    return shared_path("data", "lists", "bis-dpl", "2022-09-07", "dpl.txt")
 
 
 def row(name: str = "A PERSON", **cells: str) -> str:

@@ -14,11 +14,10 @@ from clearance.lists.base import ParsedList
 from clearance.lists.ofac_csv import read
 from clearance.lists.registry import reader
 from clearance.model import Entity, invalid_properties
+from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "ofac"
-SHARED = ROOT / ".." / "shared"
-LISTS = SHARED / "data" / "lists"
 SAMPLE = ROOT / "src" / "clearance" / "data" / "sample" / "ofac-sdn"
 
 SCREENABLE = {"Person", "Organization", "Vessel", "Airplane"}
@@ -42,10 +41,7 @@ def listed(parsed: ParsedList) -> list[Entity]:
 
 
 def shared_set(*parts: str) -> Path:
-    folder = LISTS.joinpath(*parts)
-    if not folder.is_dir():
-        pytest.skip(f"{SHARED}/data/lists/{'/'.join(parts)} not present: real list files unavailable")
-    return folder
+    return shared_path("data", "lists", *parts)
 
 
 # --------------------------------------------------------------------------------------------------

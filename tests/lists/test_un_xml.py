@@ -13,16 +13,14 @@ from lxml import etree
 from clearance.errors import ParseError
 from clearance.lists.un_xml import read
 from clearance.model import Entity, invalid_properties
+from tests.conftest import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "un" / "consolidated.xml"
-REAL = REPO / ".." / "shared" / "data" / "lists" / "un-sc" / "2026-02-27" / "UN_consolidated.xml"
 
 
 def real_file() -> Path:
-    if not REAL.exists():
-        pytest.skip("../shared not present: real list files unavailable")
-    return REAL
+    return shared_path("data", "lists", "un-sc", "2026-02-27", "UN_consolidated.xml")
 
 
 def by_id(path: Path) -> dict[str, Entity]:
