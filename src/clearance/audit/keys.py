@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from clearance.errors import ClearanceError, NotFound, StoreError
+from clearance.store.sqlite_util import connect
 
 ROLES = ("screen", "analyst", "admin")
 
@@ -74,12 +75,9 @@ class KeyStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._db = connect(self.path, durable=True)
         try:
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the keys database: {exc}") from exc

@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 
 from clearance.errors import StoreError
+from clearance.store.sqlite_util import connect
 
 GENESIS = "0" * 64
 
@@ -108,22 +109,14 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
     return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    return db
-
-
 class AuditLog:
     """The audit log database. Safe to share between threads (calls are serialised by a lock)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._db = connect(self.path, durable=True)
         try:
-            self._db = _connect(self.path)
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the audit log: {exc}") from exc
