@@ -1011,24 +1011,132 @@ _TODAY = click.option("--today", type=DATE, help="Count from this day instead of
 @reports.command("due")
 @_FILER
 @_TODAY
+@click.option("--outstanding", is_flag=True, help="Only reports not yet filed (due or overdue).")
+@click.option(
+    "--fail-on-overdue", is_flag=True, help="Exit with status 1 when a report is overdue (for cron alerts)."
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def reports_due(ctx: Context, filer: str, today: datetime | None, as_json: bool) -> None:
-    """Every report the ledger calls for, with its due date (initial, rejected, annual)."""
+def reports_due(
+    ctx: Context, filer: str, today: datetime | None, outstanding: bool, fail_on_overdue: bool, as_json: bool
+) -> None:
+    """Every report the ledger calls for, its due date and status: due, OVERDUE or filed."""
     from clearance.ledger import Ledger
+    from clearance.reports.filings import FilingStore, report_statuses
     from clearance.reports.ofac import Filer, all_reports
 
     day = _date(today) or date.today()
-    with Ledger(ctx.settings.database_path) as ledger:
-        found = all_reports(ledger, Filer(name=filer), today=day)
+    with Ledger(ctx.settings.database_path) as ledger, FilingStore(ctx.settings.database_path) as filings:
+        found = report_statuses(
+            all_reports(ledger, Filer(name=filer), today=day), filings, today=day, outstanding=outstanding
+        )
     if as_json:
-        _print_json([{**r.to_dict(), "overdue": r.overdue(day)} for r in found])
+        _print_json([s.to_dict() for s in found])
+    elif not found:
+        click.echo(
+            "no reports outstanding" if outstanding else "no reports: the ledger holds nothing to report"
+        )
+    for s in [] if as_json else found:
+        r = s.report
+        click.echo(f"{r.due}  {r.id:<12} {r.title:<40} event {r.event_date}  {s.summary()}")
+    overdue = sum(1 for s in found if s.state == "overdue")
+    if fail_on_overdue and overdue:
+        click.echo(f"{overdue} report{'s' if overdue != 1 else ''} overdue", err=True)
+        sys.exit(1)
+
+
+@reports.command("file")
+@click.argument("report_id")
+@click.option("--filed-on", type=DATE, required=True, help="The day the report was submitted to OFAC.")
+@click.option("--reference", help="OFAC's acknowledgement or case reference.")
+@click.option("--by", "by", envvar="USER", default="unknown", show_default="$USER", help="Who filed it.")
+@click.option("--corrects", type=int, help="Filing record this one corrects (a report filed before).")
+@click.option("--retract", is_flag=True, help="With --corrects: the filing was recorded by mistake.")
+@click.option("--note", help="Free text kept with the record.")
+@_FILER
+@_TODAY
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def reports_file(
+    ctx: Context,
+    report_id: str,
+    filed_on: datetime,
+    reference: str | None,
+    by: str,
+    corrects: int | None,
+    retract: bool,
+    note: str | None,
+    filer: str,
+    today: datetime | None,
+    as_json: bool,
+) -> None:
+    """Record that REPORT_ID was submitted to OFAC (records are added, never edited)."""
+    from clearance.ledger import Ledger
+    from clearance.reports.filings import FilingError, FilingStore
+    from clearance.reports.ofac import Filer, find_report
+
+    day = _date(today) or date.today()
+    with Ledger(ctx.settings.database_path) as ledger:
+        report = find_report(ledger, Filer(name=filer), report_id, today=max(day, filed_on.date()))
+    with FilingStore(ctx.settings.database_path) as filings:
+        if retract:
+            if corrects is None:
+                raise FilingError("--retract needs --corrects SEQ: the filing record it withdraws")
+            record = filings.retract(report, corrects=corrects, filed_by=by, note=note)
+        else:
+            record = filings.file(
+                report,
+                filed_on=filed_on.date(),
+                filed_by=by,
+                today=day,
+                reference=reference,
+                corrects=corrects,
+                note=note,
+            )
+    if as_json:
+        _print_json(record.to_dict())
+    elif record.action == "retracted":
+        click.echo(f"filing #{record.seq}: {report.id} filing #{corrects} retracted; it is outstanding again")
+    else:
+        timing = "LATE" if record.late else "on time"
+        click.echo(
+            f"filing #{record.seq}: {report.id} filed {record.filed_on} ({timing}, due {report.due})"
+            + (f", ref {record.reference}" if record.reference else "")
+        )
+
+
+@reports.command("show")
+@click.argument("report_id")
+@_FILER
+@_TODAY
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def reports_show(ctx: Context, report_id: str, filer: str, today: datetime | None, as_json: bool) -> None:
+    """REPORT_ID's status and every filing record about it (corrections and retractions included)."""
+    from clearance.ledger import Ledger
+    from clearance.reports.filings import FilingStore, report_statuses
+    from clearance.reports.ofac import Filer, find_report
+
+    day = _date(today) or date.today()
+    with Ledger(ctx.settings.database_path) as ledger, FilingStore(ctx.settings.database_path) as filings:
+        report = find_report(ledger, Filer(name=filer), report_id, today=day)
+        [status] = report_statuses([report], filings, today=day)
+        history = filings.history(report_id)
+    if as_json:
+        _print_json({**status.to_dict(), "filings": [f.to_dict() for f in history]})
         return
-    if not found:
-        click.echo("no reports due: the ledger holds no blocked or rejected transactions")
-    for r in found:
-        late = "  OVERDUE" if r.overdue(day) else ""
-        click.echo(f"{r.due}  {r.id:<12} {r.title:<40} event {r.event_date}{late}")
+    click.echo(f"{report.id}  {report.title}")
+    click.echo(f"event {report.event_date}  due {report.due}  {status.summary()}")
+    for f in history:
+        what = f"filed {f.filed_on}" if f.action == "filed" else "retracted"
+        extra = "".join(
+            [
+                f" ref {f.reference}" if f.reference else "",
+                f" (corrects #{f.corrects})" if f.corrects else "",
+                f": {f.note}" if f.note else "",
+            ]
+        )
+        click.echo(f"  #{f.seq} {what} by {f.filed_by}, recorded {f.recorded_at:%Y-%m-%d %H:%M}Z{extra}")
 
 
 @reports.command("export")
@@ -1056,6 +1164,107 @@ def reports_export(
     target = out or Path(f"{report_id}.{format_}")
     target.write_bytes(to_pdf(found[report_id]) if format_ == "pdf" else to_json(found[report_id]))
     click.echo(f"wrote {target}")
+
+
+# -- blocked-property ledger ---------------------------------------------------------------------------
+
+
+@cli.group()
+def ledger() -> None:
+    """The blocked-property ledger: entries, releases under license, verification."""
+
+
+@ledger.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["held", "partly-released", "released", "rejected", "release"]),
+    help="Only entries in this state (blocks by what is still held; rejections; release entries).",
+)
+@click.option("--as-of", type=DATE, help="Holdings as of this day (default: today).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def ledger_list(ctx: Context, status: str | None, as_of: datetime | None, as_json: bool) -> None:
+    """Ledger entries with what each block still holds (principal, interest) and its releases."""
+    from clearance.ledger import Ledger
+    from clearance.ledger.views import entry_views
+
+    day = _date(as_of) or date.today()
+    with Ledger(ctx.settings.database_path) as book:
+        rows = entry_views(book, as_of=day, status=status)
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        click.echo("no ledger entries" + (f" with status {status}" if status else ""))
+    for row in rows:
+        money = f"{row['amount']} {row['currency']}"
+        extra = ""
+        if row["kind"] == "block":
+            extra = f" outstanding {row['holding']['principal']} + interest {row['holding']['interest']}"
+        elif row["kind"] == "release":
+            extra = f" of #{row['ref']} under {row['license_id']}"
+        click.echo(
+            f"#{row['seq']:<5} {row['event_date']} {row['status']:<16} {money:>20}  {row['owner']}{extra}"
+        )
+
+
+@ledger.command("release")
+@click.argument("entry_id", type=int)
+@click.option("--license", "license_id", required=True, help="Id of the license authorizing the release.")
+@click.option("--on", "on", type=DATE, help="Day of the release (default: today).")
+@click.option("--amount", help="Amount released (default: everything still blocked).")
+@click.option("--note", help="Free text kept with the entry.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def ledger_release(
+    ctx: Context,
+    entry_id: int,
+    license_id: str,
+    on: datetime | None,
+    amount: str | None,
+    note: str | None,
+    as_json: bool,
+) -> None:
+    """Release blocked entry ENTRY_ID under a license that authorizes it (a new entry; nothing is edited)."""
+    from decimal import Decimal, InvalidOperation
+
+    from clearance.ledger import Ledger, LedgerError
+    from clearance.ledger.release import release_under_license
+
+    try:
+        value = Decimal(amount) if amount is not None else None
+    except InvalidOperation:
+        raise LedgerError(f"--amount {amount!r} is not a number") from None
+    with Ledger(ctx.settings.database_path) as book:
+        entry = release_under_license(
+            book,
+            entry_id,
+            license_id=license_id,
+            licenses=_all_licenses(ctx),
+            released_on=_date(on) or date.today(),
+            amount=value,
+            note=note,
+        )
+    if as_json:
+        _print_json(entry.to_dict())
+        return
+    click.echo(
+        f"ledger #{entry.seq}: released {entry.amount} {entry.currency} of #{entry.ref} ({entry.owner}) "
+        f"on {entry.event_date} under {entry.license_id}"
+    )
+
+
+@ledger.command("verify")
+@pass_ctx
+def ledger_verify(ctx: Context) -> None:
+    """Recompute the hash chains of the ledger and of the report filing records."""
+    from clearance.ledger import Ledger
+    from clearance.reports.filings import FilingStore
+
+    with Ledger(ctx.settings.database_path) as book, FilingStore(ctx.settings.database_path) as filings:
+        entries = book.verify()
+        records = filings.verify()
+    click.echo(f"ok: {entries} ledger entries and {records} filing records match their hash chains")
 
 
 def main() -> None:

@@ -110,3 +110,14 @@ def add_business_days(start: date, days: int) -> date:
         if is_business_day(current):
             counted += 1
     return current
+
+
+def business_days_between(start: date, end: date) -> int:
+    """Business days after ``start`` up to and including ``end`` (0 when ``end`` is not after ``start``)."""
+    count = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if is_business_day(current):
+            count += 1
+    return count

@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from clearance.errors import NotFound
 from clearance.ledger import Ledger, LedgerEntry
 from clearance.reports.holidays import add_business_days
 from clearance.reports.pdf import render_pdf
@@ -209,6 +210,14 @@ def all_reports(ledger: Ledger, filer: Filer, *, today: date) -> list[Report]:
 def due_reports(ledger: Ledger, filer: Filer, *, today: date, since: date | None = None) -> list[Report]:
     """Reports due on or after ``since`` (default: all), earliest first; see :func:`all_reports`."""
     return [r for r in all_reports(ledger, filer, today=today) if since is None or r.due >= since]
+
+
+def find_report(ledger: Ledger, filer: Filer, report_id: str, *, today: date) -> Report:
+    """The report ``report_id`` as :func:`all_reports` lists it on ``today``, or :class:`NotFound`."""
+    for report in all_reports(ledger, filer, today=today):
+        if report.id == report_id:
+            return report
+    raise NotFound(f"no report {report_id!r}; `clearance reports due` (or GET /v1/reports) lists them")
 
 
 def to_json(report: Report) -> bytes:
