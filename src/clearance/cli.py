@@ -943,6 +943,53 @@ def audit_verify(ctx: Context, head: str | None) -> None:
         sys.exit(1)
 
 
+@audit.command("show")
+@click.argument("request_id")
+@pass_ctx
+def audit_show(ctx: Context, request_id: str) -> None:
+    """Print the record of REQUEST_ID (as a response's `request_id` names it) as JSON."""
+    from clearance.audit import AuditLog, audit_path
+
+    record = AuditLog(audit_path(ctx.settings)).get(request_id)
+    if record is None:
+        raise click.ClickException(f"no audit record {request_id!r}")
+    header = {
+        "seq": record.seq,
+        "request_id": record.request_id,
+        "recorded_at": record.recorded_at,
+        "actor": record.actor,
+        "action": record.action,
+        "hash": record.hash,
+    }
+    click.echo(orjson.dumps({**header, "payload": record.payload}, option=orjson.OPT_INDENT_2).decode())
+
+
+@audit.command("replay")
+@click.argument("request_id")
+@pass_ctx
+def audit_replay(ctx: Context, request_id: str) -> None:
+    """Screen REQUEST_ID's queries again against the list versions it recorded; exit 1 if the
+    candidates, scores or verdicts differ from the record."""
+    from clearance.audit import AuditLog, audit_path
+    from clearance.audit.replay import replay
+
+    record = AuditLog(audit_path(ctx.settings)).get(request_id)
+    if record is None:
+        raise click.ClickException(f"no audit record {request_id!r}")
+    report = replay(record, ctx.store)
+    versions = ", ".join(v["label"] for v in record.payload["list_versions"])
+    click.echo(f"{request_id}: {report.queries} queries against {versions}")
+    if report.recorded_matcher != report.current_matcher:
+        click.echo(
+            f"note: recorded with matcher {report.recorded_matcher}, replayed with {report.current_matcher}"
+        )
+    for difference in report.differences:
+        click.echo(f"DIFFERS: {difference}")
+    click.echo("same result" if report.same else f"{len(report.differences)} difference(s)")
+    if not report.same:
+        sys.exit(1)
+
+
 # -- payments, blocked-property ledger, OFAC reports -------------------------------------------------
 
 

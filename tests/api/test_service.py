@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import httpx
+import orjson
 import pytest
 
 from clearance.audit import AuditLog, audit_path
-from clearance.matching.screener import Screener
-from clearance.matching.types import Query
+from clearance.audit.replay import replay
 from clearance.settings import Settings
 from clearance.store import open_store
 from tests.api.harness import Server, auth, make_key, seed_home
@@ -84,16 +85,41 @@ def test_every_screening_is_in_the_audit_log_and_reproducible(served: tuple[Serv
     payload = record.payload
     assert payload["queries"][0]["name"] == "Petro Global Trading"
     assert payload["matcher_version"] and payload["threshold"] == pytest.approx(0.8)
-    assert payload["results"] == r.json()["results"]
+    answered = r.json()["results"]
+    recorded = payload["results"]
+    assert [[m["entity_id"] for m in q["matches"]] for q in recorded] == [
+        [m["entity_id"] for m in q["matches"]] for q in answered
+    ]
+    for got, kept in zip(answered[0]["matches"], recorded[0]["matches"], strict=True):
+        assert (kept["score"], kept["match"], kept["list_version"]) == (
+            got["score"],
+            got["match"],
+            got["list_version"],
+        )
+        # the record explains the alerts; the rest replay from the versions it names
+        assert ("explanation" in kept) == got["match"]
+        if got["match"]:
+            assert kept["explanation"] == got["explanation"]
+    assert any(m["match"] for m in recorded[0]["matches"]), "the fixture query should alert"
     assert log.verify().ok
     # reproduce: rebuild a screener from the recorded versions alone and screen the recorded query
+    report = replay(record, open_store(Settings.load(server.home)))
+    assert report.same and report.queries == 1, report.differences
+
+
+def test_replay_reports_a_record_that_no_longer_agrees(served: tuple[Server, dict[str, str]]) -> None:
+    server, keys = served
+    r = post(server, "/v1/screen", {"name": "Petro Global Trading", "schema": "Company"}, keys["screen"])
+    record = AuditLog(audit_path(Settings.load(server.home))).get(r.json()["request_id"])
+    assert record is not None
     store = open_store(Settings.load(server.home))
-    recorded = [store.version(v["id"]) for v in payload["list_versions"]]
-    screener = Screener.from_entities(
-        [e for v in recorded for e in store.entities(v.id)], list_version=recorded[0].label
-    )
-    again = screener.screen(Query(**payload["queries"][0]), limit=payload["limit"])
-    assert [m.entity_id for m in again] == [m["entity_id"] for m in payload["results"][0]["matches"]]
+    # the same record with its best candidate's score changed: replay must notice
+    payload = record.payload
+    payload["results"][0]["matches"][0]["score"] = 0.5
+    altered = dataclasses.replace(record, body=orjson.dumps(payload))
+    report = replay(altered, store)
+    assert not report.same
+    assert payload["results"][0]["matches"][0]["entity_id"] in report.differences[0]
 
 
 def test_yente_match_api_shape(served: tuple[Server, dict[str, str]]) -> None:

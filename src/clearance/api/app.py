@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from clearance.api import entities, lists, match, ops, problems, screen
+from clearance.api.fastlane import ScreenFastLane
 from clearance.api.match import EntityCache, ftm_model
 from clearance.api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
 from clearance.api.service import Service
@@ -57,3 +59,9 @@ def create_app(service: Service) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=service.config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def create_server_app(service: Service) -> ASGIApp:
+    """What ``clearance serve`` runs: :func:`create_app` behind the ``POST /v1/screen`` fast lane."""
+    app = create_app(service)
+    return ScreenFastLane(app, service, app.state.metrics)

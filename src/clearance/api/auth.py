@@ -6,7 +6,7 @@ allowed on a loopback address) every caller is the anonymous admin.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -36,20 +36,21 @@ class Caller:
 ANONYMOUS = Caller(actor="anonymous (--no-auth)", role="admin", key_id=None)
 
 
-def _token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
+def _token(headers: Mapping[str, str]) -> str | None:
+    header = headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() in ("apikey", "bearer", "token") and value.strip():
             return value.strip()
         return header.strip()
-    return request.headers.get("x-api-key")
+    return headers.get("x-api-key")
 
 
-def authenticate(service: Service, request: Request, needed: str) -> Caller:
+def authenticate(service: Service, headers: Mapping[str, str], needed: str) -> Caller:
+    """The caller named by the request's ``headers`` (lower-case names), or a 401/403 problem."""
     if not service.config.auth:
         return ANONYMOUS
-    token = _token(request)
+    token = _token(headers)
     if not token:
         raise Problem(
             401,
@@ -78,7 +79,7 @@ def require(needed: str) -> Callable[[Request], Awaitable[Caller]]:
 
     async def dependency(request: Request, _key: str | None = Security(api_key_scheme)) -> Caller:
         service: Service = request.app.state.service
-        return authenticate(service, request, needed)
+        return authenticate(service, request.headers, needed)
 
     dependency.__name__ = f"require_{needed}"
     return dependency

@@ -114,10 +114,10 @@ def status_for(exc: ClearanceError) -> int:
     return 400
 
 
-def _validation_errors(exc: RequestValidationError) -> tuple[int, list[dict[str, Any]]]:
+def _validation_errors(raw: Sequence[Any]) -> tuple[int, list[dict[str, Any]]]:
     status = 422
     errors = []
-    for err in exc.errors():
+    for err in raw:
         loc = list(err.get("loc", ()))
         where = str(loc.pop(0)) if loc and loc[0] in ("body", "query", "path", "header") else "body"
         if err.get("type") == "json_invalid":
@@ -130,6 +130,40 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, list[dict[str,
         parts = [p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "union["))]
         errors.append(field_error(parts, str(err.get("msg", "invalid")), where))
     return status, errors
+
+
+def validation_problem(raw: Sequence[Any], content_type: str, instance: str) -> Response:
+    """The answer to invalid input. ``raw`` are pydantic's errors, each ``loc`` starting with where the
+    value was (``body``, ``query``, ...); ``content_type`` is the request's, lower-cased, without
+    parameters: a body sent as anything but JSON is a 415, whatever else is wrong."""
+    body_errors = any(e.get("loc", ("",))[0] == "body" for e in raw)
+    if content_type and not content_type.endswith(("/json", "+json")) and body_errors:
+        return problem_response(
+            415,
+            f"the body must be JSON sent as Content-Type: application/json, not {content_type}",
+            instance=instance,
+        )
+    status, errors = _validation_errors(raw)
+    detail = "; ".join(f"{e['field'] or 'body'}: {e['detail']}" for e in errors[:5])
+    if len(errors) > 5:
+        detail += f"; and {len(errors) - 5} more"
+    return problem_response(status, detail, instance=instance, errors=errors)
+
+
+def clearance_problem(exc: ClearanceError, instance: str) -> Response:
+    """A core error as a problem document, naming the field when the error does."""
+    field = getattr(exc, "field", None)
+    errors = [field_error([field], str(exc))] if field else []
+    return problem_response(status_for(exc), str(exc), instance=instance, errors=errors)
+
+
+def unexpected_problem(exc: BaseException, instance: str) -> Response:
+    """The answer to an exception nothing else handled: a 400 for JSON nested too deeply, else a 500
+    (logged with its traceback)."""
+    if isinstance(exc, RecursionError):  # JSON nested deeper than the parser goes
+        return problem_response(400, "malformed JSON: nested too deeply", instance=instance)
+    log.error("unexpected error on %s", instance, exc_info=exc)
+    return problem_response(500, "unexpected error; it has been logged", instance=instance)
 
 
 def install(app: FastAPI) -> None:
@@ -149,18 +183,7 @@ def install(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body_errors = any(e.get("loc", ("",))[0] == "body" for e in exc.errors())
-        if content_type and not content_type.endswith(("/json", "+json")) and body_errors:
-            return problem_response(
-                415,
-                f"the body must be JSON sent as Content-Type: application/json, not {content_type}",
-                instance=request.url.path,
-            )
-        status, errors = _validation_errors(exc)
-        detail = "; ".join(f"{e['field'] or 'body'}: {e['detail']}" for e in errors[:5])
-        if len(errors) > 5:
-            detail += f"; and {len(errors) - 5} more"
-        return problem_response(status, detail, instance=request.url.path, errors=errors)
+        return validation_problem(exc.errors(), content_type, request.url.path)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -170,15 +193,10 @@ def install(app: FastAPI) -> None:
 
     async def on_clearance(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ClearanceError)
-        field = getattr(exc, "field", None)
-        errors = [field_error([field], str(exc))] if field else []
-        return problem_response(status_for(exc), str(exc), instance=request.url.path, errors=errors)
+        return clearance_problem(exc, request.url.path)
 
     async def on_other(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, RecursionError):  # JSON nested deeper than the parser goes
-            return problem_response(400, "malformed JSON: nested too deeply", instance=request.url.path)
-        log.exception("unexpected error on %s", request.url.path)
-        return problem_response(500, "unexpected error; it has been logged", instance=request.url.path)
+        return unexpected_problem(exc, request.url.path)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

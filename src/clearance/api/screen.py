@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
@@ -11,8 +10,17 @@ from fastapi import Query as QueryParam
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clearance.api.auth import Caller, ScreenCaller
+from clearance.api.metrics import Metrics
 from clearance.api.problems import Problem, field_error
-from clearance.api.screening import JSONBytes, Pointer, check_rate, loaded_for, record, run_queries
+from clearance.api.screening import (
+    JSONBytes,
+    Pointer,
+    audited_results,
+    check_rate,
+    loaded_for,
+    record,
+    run_queries,
+)
 from clearance.api.service import Service
 from clearance.matching.types import QUERY_SCHEMATA, Query
 
@@ -157,73 +165,95 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
+class ScreenParams(BaseModel):
+    """The query-string parameters of ``POST /v1/screen``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(10, ge=1, le=100, description="Matches to return per query")
+    as_of: date | None = Field(None, description="Screen against the lists as they stood that day")
+
+
 @router.post("/v1/screen", response_model=ScreenResponse, responses=PROBLEMS, summary="Screen names")
 async def screen(
     request: Request,
     body: ScreenRequest,
     caller: ScreenCaller,
-    limit: Annotated[int, QueryParam(ge=1, le=100, description="Matches to return per query")] = 10,
-    as_of: Annotated[
-        date | None, QueryParam(description="Screen against the lists as they stood that day")
-    ] = None,
+    params: Annotated[ScreenParams, QueryParam()],
 ) -> JSONBytes:
     """Screen one party or a batch against the lists in force (or ``as_of`` a past day).
 
     Returns, per query, the best candidates even below the threshold, each with a score in [0, 1], the
     verdict ``match`` at the threshold, and an explanation. The call is recorded in the audit log
     (``request_id``) before the answer is sent.
+
+    (A running server answers this route in :class:`clearance.api.fastlane.ScreenFastLane`, which
+    validates with the same models and calls the same :func:`screen_call`; this declaration gives
+    the OpenAPI document and serves apps mounted without the fast lane.)
     """
-    service: Service = request.app.state.service
+    answer, request_id = await screen_call(
+        request.app.state.service,
+        request.app.state.metrics,
+        caller,
+        body,
+        params,
+        request.headers.get("x-request-id"),
+    )
+    return JSONBytes(answer, headers={"X-Request-Id": request_id})
+
+
+async def screen_call(
+    service: Service,
+    metrics: Metrics,
+    caller: Caller,
+    body: ScreenRequest,
+    params: ScreenParams,
+    client_request_id: str | None,
+) -> tuple[dict[str, Any], str]:
+    """Screen, record, and give the answer and its audit request id. Raises :class:`Problem`."""
     with service.screening():
-        return await _screen(service, request, body, caller, limit, as_of)
-
-
-async def _screen(
-    service: Service, request: Request, body: ScreenRequest, caller: Caller, limit: int, as_of: date | None
-) -> JSONBytes:
-    queries = body.to_queries()
-    if len(queries) > service.config.max_batch:
-        raise Problem(
-            413,
-            f"{len(queries)} queries; at most {service.config.max_batch} a request",
-            errors=[field_error(["queries"], f"at most {service.config.max_batch} items")],
-        )
-    check_rate(service, caller, len(queries))
-    loaded = await loaded_for(service, as_of, None)
-    pointers: list[Pointer] = [("name",)]
-    if body.queries is not None:
-        pointers = [("queries", i, "name") for i in range(len(queries))]
-    found = await run_queries(service, loaded, queries, limit, pointers)
-    results = [
-        {"id": q.id, "matches": [m.to_dict() for m in matches]}
-        for q, matches in zip(queries, found, strict=True)
-    ]
-    metrics = request.app.state.metrics
-    metrics.screened.labels("screen").inc(len(queries))
-    alerts = sum(1 for matches in found if any(m.match for m in matches))
-    if alerts:
-        metrics.alerts.labels("screen").inc(alerts)
-    payload = {
-        "endpoint": "/v1/screen",
-        "client_request_id": request.headers.get("x-request-id"),
-        "queries": [dataclasses.asdict(q) for q in queries],
-        "limit": limit,
-        "as_of": as_of.isoformat() if as_of else None,
-        "list_versions": loaded.versions_json,
-        "matcher_version": loaded.matcher_version,
-        "threshold": loaded.threshold,
-        "results": results,
-    }
-    request_id, seq = await record(service, caller, "screen", payload)
-    return JSONBytes(
-        {
-            "request_id": request_id,
-            "audit_seq": seq,
+        queries = body.to_queries()
+        if len(queries) > service.config.max_batch:
+            raise Problem(
+                413,
+                f"{len(queries)} queries; at most {service.config.max_batch} a request",
+                errors=[field_error(["queries"], f"at most {service.config.max_batch} items")],
+            )
+        check_rate(service, caller, len(queries))
+        as_of = params.as_of
+        loaded = await loaded_for(service, as_of, None)
+        pointers: list[Pointer] = [("name",)]
+        if body.queries is not None:
+            pointers = [("queries", i, "name") for i in range(len(queries))]
+        found = await run_queries(service, loaded, queries, params.limit, pointers)
+        results = [
+            {"id": q.id, "matches": [m.to_dict() for m in matches]}
+            for q, matches in zip(queries, found, strict=True)
+        ]
+        metrics.screened.labels("screen").inc(len(queries))
+        alerts = sum(1 for matches in found if any(m.match for m in matches))
+        if alerts:
+            metrics.alerts.labels("screen").inc(alerts)
+        as_of_text = as_of.isoformat() if as_of else None
+        payload = {
+            "endpoint": "/v1/screen",
+            "client_request_id": client_request_id,
+            "queries": [q.to_dict() for q in queries],
+            "limit": params.limit,
+            "as_of": as_of_text,
+            "list_versions": loaded.versions_json,
             "matcher_version": loaded.matcher_version,
             "threshold": loaded.threshold,
-            "as_of": payload["as_of"],
-            "list_versions": loaded.versions_json,
-            "results": results,
-        },
-        headers={"X-Request-Id": request_id},
-    )
+            "results": audited_results(results),
+        }
+        request_id, seq = await record(service, caller, "screen", payload)
+    answer = {
+        "request_id": request_id,
+        "audit_seq": seq,
+        "matcher_version": loaded.matcher_version,
+        "threshold": loaded.threshold,
+        "as_of": as_of_text,
+        "list_versions": loaded.versions_json,
+        "results": results,
+    }
+    return answer, request_id

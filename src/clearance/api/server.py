@@ -80,11 +80,11 @@ def _serve(settings: Settings, config: object, sock: socket.socket, log_level: s
     """One worker: a Service (screener, audit writer) and uvicorn on the shared listening socket."""
     import uvicorn
 
-    from clearance.api.app import create_app
+    from clearance.api.app import create_server_app
     from clearance.api.service import Service, ServiceConfig
 
     assert isinstance(config, ServiceConfig)
-    app = create_app(Service(settings, config))
+    app = create_server_app(Service(settings, config))
     uv_config = uvicorn.Config(
         app,
         loop="uvloop",

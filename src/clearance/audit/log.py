@@ -21,6 +21,7 @@ import hashlib
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,8 @@ from clearance.errors import StoreError
 from clearance.store.sqlite_util import connect
 
 GENESIS = "0" * 64
+#: Seconds a writer waits for another process to release the audit log before giving up.
+BUSY_TIMEOUT = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_records (
@@ -116,6 +119,7 @@ class AuditLog:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._db = connect(self.path, durable=True)
+        self._db.execute("PRAGMA busy_timeout = 0")  # writers retry themselves: see _begin_immediate
         try:
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
@@ -130,7 +134,7 @@ class AuditLog:
             return []
         with self._lock:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
             try:
                 # read the head inside the write transaction: another process may have appended
                 row = db.execute("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1").fetchone()
@@ -154,6 +158,29 @@ class AuditLog:
                 db.execute("ROLLBACK")
                 raise
         return seqs
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock, retrying every fraction of a millisecond while another process holds it.
+
+        SQLite's own busy handler sleeps 1, 2, 5, 10, ... ms between tries: with several server workers
+        appending, that sleep, not the commit, would set every answer's latency. A writer holds the lock
+        for one commit (well under a millisecond plus the fsync), so short tries find it free soon.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        pause = 0.0001
+        while True:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"{self.path}: the audit log stayed locked for {BUSY_TIMEOUT:g} s"
+                    ) from exc
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.002)
 
     def get(self, request_id: str) -> StoredRecord | None:
         with self._lock:
@@ -270,8 +297,6 @@ class AuditWriter:
         return bool(batch) and pending > 0
 
     def _run(self) -> None:
-        import time
-
         stopping = False
         while not stopping:
             item = self._queue.get()

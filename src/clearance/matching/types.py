@@ -21,6 +21,18 @@ class Query:
     id_numbers: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The query as plain JSON data (what the audit log records; ``Query(**d)`` rebuilds it)."""
+        return {
+            "name": self.name,
+            "schema": self.schema,
+            "id": self.id,
+            "birth_date": self.birth_date,
+            "country": self.country,
+            "id_numbers": list(self.id_numbers),
+            "aliases": list(self.aliases),
+        }
+
 
 @dataclass(slots=True)
 class FeatureScore:
