@@ -13,6 +13,7 @@ from clearance.api import entities, lists, match, ops, problems, screen
 from clearance.api.fastlane import ScreenFastLane
 from clearance.api.match import EntityCache, ftm_model
 from clearance.api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
+from clearance.api.reports import router as reports_router
 from clearance.api.service import Service
 
 DESCRIPTION = """\
@@ -56,6 +57,7 @@ def create_app(service: Service) -> FastAPI:
     problems.install(app)
     for module in (screen, match, entities, lists, ops):
         app.include_router(module.router)
+    app.include_router(reports_router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=service.config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
