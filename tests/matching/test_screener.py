@@ -297,6 +297,44 @@ def test_screening_without_explanations_gives_the_same_results_and_names_the_mat
     assert full[0].explanation.aligned and full[0].explanation.features
 
 
+def test_min_score_leaves_out_only_the_lower_scores() -> None:
+    s = screener(CEIEC)
+    query = Query(name="China National Electronics Trading Corporation", schema="Organization", country="CN")
+    everything = s.screen(query, limit=50)
+    kept = [m for m in everything if m.score >= 0.05]
+    assert 1 < len(kept) < len(everything)  # the query has scores on both sides of 0.05
+    assert s.screen(query, limit=50, min_score=0.0) == everything
+    assert s.screen(query, limit=50, min_score=0.05) == kept
+    assert s.screen(query, limit=1, min_score=0.05) == kept[:1]
+
+
+def test_min_score_at_the_threshold_returns_only_matches() -> None:
+    s = screener(CEIEC)
+    query = Query(name="China National Import Export", schema="Organization")
+    everything = s.screen(query)
+    assert any(m.match for m in everything) and not all(m.match for m in everything)
+    assert s.screen(query, min_score=s.threshold) == [m for m in everything if m.match]
+
+
+def test_explaining_later_gives_what_screening_with_explanations_gives() -> None:
+    s = screener(CEIEC)
+    query = Query(name="China Electronics Import-Export Co.", schema="Organization", country="China")
+    full, bare = s.screen(query), s.screen(query, explain=False)
+    assert bare != full  # the alignments and features are missing
+    assert s.explain(query, bare) == full
+    assert s.explain(query, bare[1:2]) == full[1:2]
+    assert s.explain(query, []) == []
+
+
+def test_explaining_a_match_the_query_does_not_score_returns_it_unchanged() -> None:
+    s = screener(CEIEC)
+    elsewhere = s.screen(Query(name="Alfa Bank", schema="Organization"), explain=False)
+    assert elsewhere and elsewhere[0].entity_id != "test:ceiec"
+    query = Query(name="CEIEC", schema="Organization")
+    strangers = [m for m in elsewhere if m.entity_id not in {r.entity_id for r in s.screen(query, limit=100)}]
+    assert strangers and s.explain(query, strangers) == strangers
+
+
 def test_results_are_best_first_and_include_near_misses() -> None:
     s = screener()
     matches = s.screen(Query(name="Juan Carlos Garcia Lopez", schema="Person"), limit=5)

@@ -1,15 +1,36 @@
-"""Explanations: which query name met which listed name, which tokens aligned, which features counted."""
+"""Explanations: which query name met which listed name, which tokens aligned, which features counted.
+
+The one place explanations are built: :meth:`~clearance.matching.screener.Screener.screen` (for the
+matches it returns) and :meth:`~clearance.matching.screener.Screener.explain` (for matches screened
+earlier without explanations) both call :func:`explain`; :func:`bare` is what a match carries when it
+was screened with ``explain=False``.
+"""
 
 from __future__ import annotations
 
-from clearance.matching.features import Feature
-from clearance.matching.index import MatchIndex
+from collections.abc import Sequence
+
+from clearance.matching.features import EVIDENCE_FEATURES, NAME_FEATURES, Feature, QueryEvidence
+from clearance.matching.index import EntityRecord, MatchIndex
 from clearance.matching.scorer import NameComparison
 from clearance.matching.types import Explanation, FeatureScore
 
 
-def explain(cmp: NameComparison, index: MatchIndex, features: list[tuple[Feature, float]]) -> Explanation:
-    """The explanation of one match: aligned tokens in query order, then every feature with its value."""
+def explain(
+    cmp: NameComparison,
+    index: MatchIndex,
+    name_values: Sequence[float],
+    evidence: QueryEvidence,
+    record: EntityRecord,
+) -> Explanation:
+    """The explanation of one match: aligned tokens in query order, then every name feature with its
+    value (``name_values``, in :data:`NAME_FEATURES` order) and the evidence features that counted."""
+    features: list[tuple[Feature, float]] = list(zip(NAME_FEATURES, name_values))
+    if evidence.any:
+        for f in EVIDENCE_FEATURES:
+            value = f.fn(evidence, record)
+            if value:
+                features.append((f, value))
     forms = index.name_forms[cmp.name_id]
     aligned = [
         (
@@ -25,3 +46,8 @@ def explain(cmp: NameComparison, index: MatchIndex, features: list[tuple[Feature
         aligned=aligned,
         features=[FeatureScore(f.name, value, f.weight, f.description) for f, value in features],
     )
+
+
+def bare(cmp: NameComparison, index: MatchIndex) -> Explanation:
+    """Which names met, without the token alignment and features (a match screened unexplained)."""
+    return Explanation(cmp.query.text, index.name_text[cmp.name_id], [], [])

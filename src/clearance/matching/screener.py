@@ -22,6 +22,7 @@ import numpy.typing as npt
 from clearance.errors import QueryError
 from clearance.matching.candidates import CANDIDATE_LIMIT, QueryName, analyse_query_name, candidate_names
 from clearance.matching.evidence import normalise_country, normalise_date, normalise_identifier
+from clearance.matching.explain import bare
 from clearance.matching.explain import explain as explain_match
 from clearance.matching.features import EVIDENCE_FEATURES, NAME_FEATURES, QueryEvidence
 from clearance.matching.index import (
@@ -36,7 +37,7 @@ from clearance.matching.index import (
     save_index,
 )
 from clearance.matching.scorer import NameComparison, SimilarityTable, compare
-from clearance.matching.types import QUERY_SCHEMATA, Explanation, Match, Query
+from clearance.matching.types import QUERY_SCHEMATA, Match, Query
 from clearance.model import Entity
 from clearance.settings import Settings
 from clearance.store.base import Store
@@ -112,15 +113,54 @@ class Screener:
 
     # --- screening ---------------------------------------------------------------------------------
 
-    def screen(self, query: Query, limit: int = 10, *, explain: bool = True) -> list[Match]:
+    def screen(
+        self, query: Query, limit: int = 10, *, explain: bool = True, min_score: float = 0.0
+    ) -> list[Match]:
         """The ``limit`` best-scoring listed entities for ``query``, best first, with explanations.
 
-        Entities below the threshold are returned too (``match=False``) so callers can see near misses.
-        ``explain=False`` leaves each explanation's token alignment and features empty (batch runs that
-        do not write them). Raises :class:`~clearance.errors.QueryError` for a query that is not a usable name.
+        Entities below the threshold are returned too (``match=False``) so callers can see near misses;
+        ``min_score`` leaves out (and does not explain) those scoring below it: ``min_score=threshold``
+        returns only matches. Only the returned matches are explained; ``explain=False`` leaves each
+        explanation's token alignment and features empty (batch runs that do not write them; callers
+        that explain only some results later with :meth:`explain`). Raises
+        :class:`~clearance.errors.QueryError` for a query that is not a usable name.
         """
-        names = self._query_names(query)
         evidence = _query_evidence(query)
+        results = []
+        for score, _, e_idx, cmp, values in self._scored(query, evidence)[:limit]:
+            if score < min_score:
+                break  # best first: the rest score lower still
+            results.append(self._match(score, e_idx, cmp, values, evidence if explain else None))
+        return results
+
+    def explain(self, query: Query, matches: Sequence[Match]) -> list[Match]:
+        """``matches`` as :meth:`screen` with ``explain=True`` would have returned them for ``query``.
+
+        For callers that screen many names with ``explain=False`` and explain only the few matches a
+        decision rests on: the query is scored again, so this costs one more screening. Scores and
+        verdicts are recomputed from the same index, hence equal; a match this query does not score
+        (another query's, an identifier match made elsewhere) comes back unchanged.
+        """
+        if not matches:
+            return []
+        evidence = _query_evidence(query)
+        rows = {row[1]: row for row in self._scored(query, evidence)}
+        out = []
+        for m in matches:
+            row = rows.get(m.entity_id)
+            if row is None:
+                out.append(m)
+                continue
+            score, _, e_idx, cmp, values = row
+            out.append(self._match(score, e_idx, cmp, values, evidence))
+        return out
+
+    def _scored(
+        self, query: Query, evidence: QueryEvidence
+    ) -> list[tuple[float, str, int, NameComparison, list[float]]]:
+        """Every candidate entity's ``(score, entity id, entity index, comparison, name feature values)``,
+        best first (ties by entity id)."""
+        names = self._query_names(query)
         index = self.index
         mask = self._masks[query.schema]
         best: dict[int, tuple[float, NameComparison, list[float]]] = {}
@@ -144,30 +184,29 @@ class Screener:
                         score += f.weight * value
             scored.append((min(1.0, max(0.0, score)), record.id, e_idx, cmp, values))
         scored.sort(key=lambda r: (-r[0], r[1]))
-        results = []
-        for score, _, e_idx, cmp, values in scored[:limit]:
-            record = entities[e_idx]
-            if explain:
-                feats = list(zip(NAME_FEATURES, values))
-                for f in EVIDENCE_FEATURES:
-                    value = f.fn(evidence, record)
-                    if value:
-                        feats.append((f, value))
-                explanation = explain_match(cmp, index, feats)
-            else:
-                explanation = Explanation(cmp.query.text, index.name_text[cmp.name_id], [], [])
-            results.append(
-                Match(
-                    entity_id=record.id,
-                    score=score,
-                    match=score >= self.threshold,
-                    name=record.caption,
-                    schema=record.schema,
-                    list_version=record.list_version,
-                    explanation=explanation,
-                )
-            )
-        return results
+        return scored
+
+    def _match(
+        self,
+        score: float,
+        e_idx: int,
+        cmp: NameComparison,
+        values: list[float],
+        evidence: QueryEvidence | None,
+    ) -> Match:
+        """One result; explained when ``evidence`` (the query's) is given."""
+        record = self.index.entities[e_idx]
+        return Match(
+            entity_id=record.id,
+            score=score,
+            match=score >= self.threshold,
+            name=record.caption,
+            schema=record.schema,
+            list_version=record.list_version,
+            explanation=bare(cmp, self.index)
+            if evidence is None
+            else explain_match(cmp, self.index, values, evidence, record),
+        )
 
     def _score_names(
         self,
