@@ -723,6 +723,111 @@ def licenses_show(ctx: Context, license_id: str, as_json: bool) -> None:
 
 
 @cli.group()
+def goodguys() -> None:
+    """Good-guy decisions: a customer cleared as not a listed entity, until an expiry."""
+
+
+#: The option that gave each field of a good-guy decision, to name it in errors.
+_GOOD_GUY_OPTIONS = {
+    "customer_id": "--customer",
+    "customer_name": "--customer-name",
+    "entity_id": "--entity",
+    "note": "--reason",
+    "expires_at": "--expires",
+}
+_ANALYST = click.option(
+    "--analyst", envvar="USER", default="unknown", show_default="$USER", help="Who decides."
+)
+
+
+@goodguys.command("add")
+@click.option(
+    "--customer", help="The customer's id as screened, or name:NAME for one screened without an id."
+)
+@click.option("--customer-name", help="The customer's name, for a customer screened without an id.")
+@click.option(
+    "--entity", "entity_id", required=True, help="The listed entity it is not (e.g. ofac-sdn:30502)."
+)
+@click.option("--reason", required=True, help="Why the customer is not the listed entity.")
+@click.option(
+    "--expires", required=True, help="YYYY-MM-DD (through the end of that day, US Eastern) or a date-time."
+)
+@_ANALYST
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def goodguys_add(
+    ctx: Context,
+    customer: str | None,
+    customer_name: str | None,
+    entity_id: str,
+    reason: str,
+    expires: str,
+    analyst: str,
+    as_json: bool,
+) -> None:
+    """Stop the alert "customer is listed entity" until --expires or until the listed entity changes."""
+    from clearance.errors import ParseError
+    from clearance.policy.goodguy import good_guy_for, parse_expiry, party_key
+
+    try:
+        key = party_key(customer, customer_name)
+        expires_at = parse_expiry(expires)
+        decision = good_guy_for(
+            ctx.store, key, entity_id, analyst=analyst, note=reason, expires_at=expires_at
+        )
+    except ParseError as exc:
+        raise click.BadParameter(exc.reason, param_hint=_GOOD_GUY_OPTIONS.get(exc.field or "")) from None
+    except NotFound as exc:
+        raise click.BadParameter(str(exc), param_hint="--entity") from None
+    saved = _policy_store(ctx).add_good_guy(decision)
+    if as_json:
+        _print_json(saved.to_dict())
+        return
+    click.echo(
+        f"added good-guy #{saved.id}: {saved.party_key} is not {saved.entity_id}"
+        f" until {saved.expires_at:%Y-%m-%d %H:%M %Z} ({analyst}: {reason})"
+    )
+
+
+@goodguys.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also expired, revoked and invalidated decisions.")
+@click.option("--at", "at", type=click.DateTime(), help="Status at this time (US Eastern; default: now).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def goodguys_list(ctx: Context, show_all: bool, at: datetime | None, as_json: bool) -> None:
+    """Decisions in force (valid), or with --all every one with its status: valid, expired, revoked,
+    not-yet, entity-changed (the listed entity changed since) or entity-not-listed."""
+    from clearance.policy.goodguy import standing
+    from clearance.policy.licenses import EASTERN
+
+    rows = [
+        (d, s) for d, s in standing(_policy_store(ctx).good_guys(), ctx.store, at) if show_all or s == "valid"
+    ]
+    if as_json:
+        _print_json([{**d.to_dict(), "status": s} for d, s in rows])
+        return
+    if not rows:
+        click.echo("no good-guy decisions" + ("" if show_all else " in force (--all shows every one)"))
+    for d, s in rows:
+        click.echo(
+            f"#{d.id:<5} {s:<18} {d.party_key:<28} {d.entity_id:<20} until {d.expires_at.astimezone(EASTERN):%Y-%m-%d %H:%M %Z}"
+            f"  {d.analyst}: {d.note}"
+        )
+
+
+@goodguys.command("revoke")
+@click.argument("decision_id", type=int)
+@_ANALYST
+@pass_ctx
+def goodguys_revoke(ctx: Context, decision_id: int, analyst: str) -> None:
+    """End decision DECISION_ID now; it is kept, marked revoked (when and by whom)."""
+    revoked = _policy_store(ctx).revoke_good_guy(decision_id, by=analyst)
+    click.echo(
+        f"revoked good-guy #{revoked.id}: {revoked.party_key} is not {revoked.entity_id} (by {analyst})"
+    )
+
+
+@cli.group()
 def ownership() -> None:
     """Ownership links and the 50% rule."""
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clearance.errors import ParseError
-from clearance.policy.licenses import bundled_licenses, read_license_file
+from clearance.policy.licenses import bundled_licenses, parse_license, read_license_file
 from tests.policy.helpers import license_
 
 ET = ZoneInfo("America/New_York")
@@ -118,3 +121,38 @@ def test_license_file_reads_a_list(tmp_path: Path) -> None:
     with pytest.raises(ParseError) as err:
         read_license_file(path)
     assert err.value.field == "title" and "l.yaml" in str(err.value)
+
+
+_LICENSE_KEYS = ["id", "kind", "title", "programs", "entities", "include_owned", "transaction_types"]
+_LICENSE_KEYS += ["parties", "valid_from", "valid_until", "timezone", "conditions", "number", "source"]
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=12)
+    | st.sampled_from(["0001-01-01T00:00", "9999-12-31T23:59", "2021-01-14T00:01", "UTC", "*"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_LICENSE_KEYS), _VALUES, max_size=6))
+def test_parse_license_refuses_bad_fields_with_a_parse_error_and_never_crashes(
+    fields: dict[str, Any],
+) -> None:
+    raw = {
+        "id": "X",
+        "kind": "general",
+        "title": "t",
+        "programs": ["P"],
+        "transaction_types": ["*"],
+        **fields,
+    }
+    try:
+        lic = parse_license(raw)
+    except ParseError as exc:
+        assert exc.field is None or exc.field.split("[")[0] in raw
+        return
+    lic.valid_at(datetime(2021, 1, 1, tzinfo=UTC))  # any accepted window converts between zones
+    assert parse_license(lic.to_dict()).to_dict() == lic.to_dict()

@@ -27,6 +27,9 @@ EASTERN = ZoneInfo("America/New_York")
 
 LICENSE_KINDS = ("general", "specific")
 
+#: Validity windows are bounded so converting them between time zones can never overflow.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
 
 def aware(moment: datetime) -> datetime:
     """``moment`` with a time zone: a naive datetime is read as US Eastern wall-clock time."""
@@ -124,6 +127,13 @@ class License:
 
 
 def _moment(value: Any, path: str, field_name: str) -> datetime | None:
+    parsed = _parse_moment(value, path, field_name)
+    if parsed is not None and not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ParseError(f"the year must lie between {MIN_YEAR} and {MAX_YEAR}", path=path, field=field_name)
+    return parsed
+
+
+def _parse_moment(value: Any, path: str, field_name: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -181,8 +191,11 @@ def parse_license(raw: Any, path: str = "<license>") -> License:
     except (ZoneInfoNotFoundError, ValueError):
         raise ParseError(f"unknown time zone {zone_name!r}", path=path, field="timezone") from None
     conditions = []
-    for i, item in enumerate(raw.get("conditions") or []):
-        if isinstance(item, str):
+    raw_conditions = raw.get("conditions") or []
+    if not isinstance(raw_conditions, list):
+        raise ParseError("conditions is a list of strings or {code, text}", path=path, field="conditions")
+    for i, item in enumerate(raw_conditions):
+        if isinstance(item, str) and item.strip():
             conditions.append(Condition(code=f"condition-{i + 1}", text=item))
         elif isinstance(item, dict) and item.get("text"):
             conditions.append(

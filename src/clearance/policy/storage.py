@@ -54,6 +54,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS policy_good_guys_pair ON policy_good_guys (party_key, entity_id)
     """,
+    # who revoked a good-guy decision (the row itself is never deleted)
+    "ALTER TABLE policy_good_guys ADD COLUMN revoked_by TEXT",
 ]
 
 
@@ -174,19 +176,31 @@ class PolicyStore:
             id=cursor.lastrowid,
         )
 
-    def revoke_good_guy(self, decision_id: int, at: datetime | None = None) -> None:
+    def revoke_good_guy(self, decision_id: int, at: datetime | None = None, by: str | None = None) -> GoodGuy:
+        """Mark a decision revoked (when and by whom); the row is kept. Revoking twice is an error."""
         when = (at or datetime.now(UTC)).isoformat()
         cursor = self._db.execute(
-            "UPDATE policy_good_guys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            (when, decision_id),
+            "UPDATE policy_good_guys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL",
+            (when, by, decision_id),
         )
         if cursor.rowcount == 0:
             raise NotFound(f"no active good-guy decision #{decision_id}")
+        return self.good_guy(decision_id)
+
+    def good_guy(self, decision_id: int) -> GoodGuy:
+        found = self._good_guys(" WHERE id = ?", (decision_id,))
+        if not found:
+            raise NotFound(f"no good-guy decision #{decision_id}; `clearance goodguys list --all` shows them")
+        return found[0]
 
     def good_guys(self) -> list[GoodGuy]:
+        return self._good_guys("", ())
+
+    def _good_guys(self, where: str, args: tuple[object, ...]) -> list[GoodGuy]:
         rows = self._db.execute(
-            "SELECT id, party_key, entity_id, entity_hash, analyst, note, created_at, expires_at, revoked_at"
-            " FROM policy_good_guys ORDER BY id"
+            "SELECT id, party_key, entity_id, entity_hash, analyst, note, created_at, expires_at, revoked_at,"
+            f" revoked_by FROM policy_good_guys{where} ORDER BY id",
+            args,
         ).fetchall()
         return [
             GoodGuy(
@@ -199,6 +213,7 @@ class PolicyStore:
                 expires_at=datetime.fromisoformat(x),
                 id=int(i),
                 revoked_at=datetime.fromisoformat(r) if r else None,
+                revoked_by=rb,
             )
-            for i, pk, eid, h, an, note, c, x, r in rows
+            for i, pk, eid, h, an, note, c, x, r, rb in rows
         ]
