@@ -11,6 +11,8 @@ from starlette.types import ASGIApp
 
 from clearance.api import entities, lists, match, ops, problems, screen
 from clearance.api.fastlane import ScreenFastLane
+from clearance.api.goodguys import router as goodguys_router
+from clearance.api.licenses import router as licenses_router
 from clearance.api.match import EntityCache, ftm_model
 from clearance.api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
 from clearance.api.reports import router as reports_router
@@ -58,6 +60,8 @@ def create_app(service: Service) -> FastAPI:
     for module in (screen, match, entities, lists, ops):
         app.include_router(module.router)
     app.include_router(reports_router)
+    app.include_router(licenses_router)
+    app.include_router(goodguys_router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=service.config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
