@@ -15,6 +15,7 @@ from clearance.api.goodguys import router as goodguys_router
 from clearance.api.licenses import router as licenses_router
 from clearance.api.match import EntityCache, ftm_model
 from clearance.api.metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
+from clearance.api.payments import router as payments_router
 from clearance.api.reports import router as reports_router
 from clearance.api.service import Service
 
@@ -59,6 +60,7 @@ def create_app(service: Service) -> FastAPI:
     problems.install(app)
     for module in (screen, match, entities, lists, ops):
         app.include_router(module.router)
+    app.include_router(payments_router)
     app.include_router(reports_router)
     app.include_router(licenses_router)
     app.include_router(goodguys_router)
