@@ -77,7 +77,9 @@ NAME_CACHE_SIZE = 65536
 class NameScreener(Protocol):
     """What payment screening needs of the matcher (``clearance.matching.screener.Screener``)."""
 
-    def screen(self, query: Query, limit: int = ...) -> list[Match]: ...
+    def screen(self, query: Query, limit: int = ..., *, explain: bool = ...) -> list[Match]: ...
+
+    def explain(self, query: Query, matches: Sequence[Match]) -> list[Match]: ...
 
 
 @dataclass(slots=True, frozen=True)
@@ -318,7 +320,16 @@ class PaymentScreener:
         self._screen_name = lru_cache(maxsize=NAME_CACHE_SIZE)(self._screen_name_uncached)
 
     def _screen_name_uncached(self, name: str, schema: str, country: str | None) -> tuple[Match, ...]:
-        return tuple(self.screener.screen(Query(name=name, schema=schema, country=country), MATCH_LIMIT))
+        """The name's best matches; only those at or above the screener's threshold (the ones the policy
+        judges, :func:`~clearance.policy.decide.decide_party` reads ``match``) are explained. Near misses
+        come back unexplained: they name the list versions screened and nothing else."""
+        query = Query(name=name, schema=schema, country=country)
+        found = self.screener.screen(query, MATCH_LIMIT, explain=False)
+        hits = [i for i, m in enumerate(found) if m.match]
+        if hits:
+            for i, explained in zip(hits, self.screener.explain(query, [found[i] for i in hits])):
+                found[i] = explained
+        return tuple(found)
 
     @classmethod
     def from_store(cls, store: Store, settings: Any) -> PaymentScreener:
