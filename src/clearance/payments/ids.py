@@ -9,6 +9,7 @@ Iranian IBAN must be screened, not rejected as malformed.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from stdnum import bic as _bic
 from stdnum import iban as _iban
@@ -26,6 +27,11 @@ def compact(value: str) -> str:
     return _SPACES.sub("", value).upper()
 
 
+#: Validation results kept (pure functions of the text; the same agents' BICs recur in every message).
+VALIDATION_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=VALIDATION_CACHE_SIZE)
 def bic_problem(value: str) -> str | None:
     """Why ``value`` is not a BIC (ISO 9362: 4 letters bank, 2 letters country, 2 location, 3 branch)."""
     code = compact(value)
@@ -38,6 +44,7 @@ def bic_problem(value: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=VALIDATION_CACHE_SIZE)
 def iban_problem(value: str) -> str | None:
     """Why ``value`` is not an IBAN (shape, MOD 97-10 checksum, national format where known)."""
     code = compact(value)
