@@ -1188,9 +1188,10 @@ def reports_due(
         click.echo(
             "no reports outstanding" if outstanding else "no reports: the ledger holds nothing to report"
         )
-    for s in [] if as_json else found:
-        r = s.report
-        click.echo(f"{r.due}  {r.id:<12} {r.title:<40} event {r.event_date}  {s.summary()}")
+    else:
+        for s in found:
+            r = s.report
+            click.echo(f"{r.due}  {r.id:<12} {r.title:<40} event {r.event_date}  {s.summary()}")
     overdue = sum(1 for s in found if s.state == "overdue")
     if fail_on_overdue and overdue:
         click.echo(f"{overdue} report{'s' if overdue != 1 else ''} overdue", err=True)

@@ -63,7 +63,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield server, keys
 
 
-def get(served: Served, path: str, role: str = "analyst", **params: object) -> httpx.Response:
+def get(served: Served, path: str, role: str = "analyst", **params: str) -> httpx.Response:
     server, keys = served
     return httpx.get(server.url + path, headers=auth(keys[role]), params=params, timeout=30)
 
@@ -84,8 +84,9 @@ def test_reports_need_an_analyst_key(served: Served) -> None:
 def test_due_and_overdue_are_counted_in_business_days_across_christmas(served: Served) -> None:
     before = get(served, "/v1/reports", today="2020-12-24")
     assert before.status_code == 200, before.text
-    [first, second] = before.json()["reports"]
+    first, second = before.json()["reports"]
     assert (first["id"], first["due"], first["state"]) == ("RBP-000001", "2020-12-30", "due")
+    assert (second["id"], second["state"]) == ("RBP-000002", "due")
     assert first["business_days_left"] == 3 and first["days_left"] == 6  # 25 December does not count
     after = get(served, "/v1/reports", today="2020-12-31").json()
     assert after["counts"] == {"due": 0, "overdue": 2, "filed": 0}
