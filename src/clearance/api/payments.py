@@ -25,7 +25,6 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
@@ -552,4 +551,4 @@ def _malformed(
     return Response(orjson.dumps(document), status_code=422, media_type=MEDIA_TYPE, headers=headers)
 
 
-__all__: Sequence[str] = ["PaymentDesk", "PaymentScreenRequest", "PaymentScreenResponse", "router"]
+__all__ = ["PaymentDesk", "PaymentScreenRequest", "PaymentScreenResponse", "router"]
