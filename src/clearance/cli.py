@@ -925,7 +925,9 @@ def demo(ctx: Context) -> None:
 @click.option(
     "--max-body", default=4 * 1024 * 1024, show_default=True, type=click.IntRange(1024), help="Bytes."
 )
-@click.option("--rate-limit", default=5000.0, show_default=True, help="Queries a second per key.")
+@click.option(
+    "--rate-limit", default=5000.0, show_default=True, help="Queries a second per key (shared by the workers)."
+)
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds a screening request may take.")
 @click.option(
     "--reload-interval", default=60.0, show_default=True, help="Seconds between checks for new lists."

@@ -157,6 +157,21 @@ def test_yente_match_api_shape(served: tuple[Server, dict[str, str]]) -> None:
     assert not any(x["match"] for x in data["responses"]["entity2"]["results"])
     assert len(one["results"]) <= 5 and data["limit"] == 5
     assert set(data["matcher"]) >= set(top["features"])
+    # listed in the first version (2020-11-30), unchanged in the second (2021-07-07) which is served
+    assert (top["first_seen"], top["last_seen"], top["last_change"]) == (
+        "2020-11-30T00:00:00",
+        "2021-07-07T00:00:00",
+        "2020-11-30T00:00:00",
+    )
+
+
+def test_yente_match_dates_follow_the_entity_history(served: tuple[Server, dict[str, str]]) -> None:
+    server, keys = served
+    body = {"queries": {"q": {"schema": "Company", "properties": {"name": ["Petro Global Trading FZE"]}}}}
+    now = post(server, "/match/default", body, keys["screen"]).json()["responses"]["q"]["results"][0]
+    assert now["id"] == "ofac-sdn:1003"
+    # the second version gave it an alias: its last change is that version's day
+    assert (now["first_seen"], now["last_change"]) == ("2020-11-30T00:00:00", "2021-07-07T00:00:00")
 
 
 def test_yente_match_dataset_threshold_and_errors(served: tuple[Server, dict[str, str]]) -> None:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 from clearance.api.problems import Problem, field_error
 from clearance.api.screening import run_queries
 from clearance.api.server import check_bind, is_loopback
-from clearance.api.service import Loaded, RateLimiter, Service, ServiceConfig
+from clearance.api.service import Loaded, RateLimiter, Service, ServiceConfig, process_limiter
 from clearance.errors import ClearanceError
 from clearance.matching.screener import Screener
 from clearance.matching.types import Query
 from clearance.settings import Settings
-from tests.api.harness import sdn_entities
+from tests.api.harness import Server, auth, make_key, sdn_entities, seed_home
 
 
 def test_rate_limiter_allows_the_burst_then_refills_at_the_rate() -> None:
@@ -56,3 +58,33 @@ def test_a_batch_running_past_the_timeout_is_stopped_with_503(tmp_path: object) 
         asyncio.run(run_queries(service, loaded, queries, 5))
     assert caught.value.status == 503 and "fewer queries" in caught.value.detail
     assert len(asyncio.run(run_queries(service, loaded, queries[:3], 5))) == 3
+
+
+def test_workers_share_each_keys_rate_limit(tmp_path: Path) -> None:
+    """Two workers each allow half the rate: the key gets its configured rate in all, not twice it."""
+    seed_home(tmp_path)
+    token = make_key(tmp_path, "screen")
+
+    async def burst(url: str) -> tuple[list[int], float]:
+        started = time.monotonic()
+        # a connection per request: the kernel spreads them over the workers
+        limits = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            responses = await asyncio.gather(
+                *(client.post(url, json={"name": "CEIEC"}, headers=auth(token)) for _ in range(40))
+            )
+        return [r.status_code for r in responses], time.monotonic() - started
+
+    with Server(tmp_path, "--workers", "2", "--rate-limit", "2", "--reload-interval", "0") as server:
+        statuses, elapsed = burst_result = asyncio.run(burst(server.url + "/v1/screen"))
+    allowed = statuses.count(200)
+    assert set(statuses) <= {200, 429}, burst_result
+    # a burst of 2 (1 a worker) plus 2 a second since; each worker on its own would allow twice that
+    assert 1 <= allowed <= 2 + 2 * elapsed + 1, (allowed, elapsed)
+
+
+def test_each_worker_takes_its_share_of_the_rate_and_burst() -> None:
+    one = process_limiter(ServiceConfig(rate_limit=100, workers=1))
+    four = process_limiter(ServiceConfig(rate_limit=100, rate_burst=40, workers=4))
+    assert (one.rate, one.burst) == (100, 100)
+    assert (four.rate, four.burst) == (25, 10)

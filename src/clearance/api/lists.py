@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from clearance.api.auth import AdminCaller, AnalystCaller, ScreenCaller
 from clearance.api.problems import Problem, field_error
 from clearance.api.screen import PROBLEMS, ListVersionOut
-from clearance.api.screening import JSONBytes
+from clearance.api.screening import JSONBytes, record
 from clearance.api.service import Service, version_json
 from clearance.errors import NotFound
 from clearance.store import ListVersion
@@ -177,6 +177,7 @@ class UpdateOut(BaseModel):
     swapped: bool = Field(..., description="Whether a screener for newer versions was swapped in")
     serving: list[ListVersionOut]
     seconds: float
+    request_id: str = Field(..., description="Names this update's record in the audit log")
 
 
 @router.post(
@@ -214,11 +215,13 @@ async def update(request: Request, caller: AdminCaller, body: UpdateRequest | No
             )
     swapped = await asyncio.to_thread(service.reload)
     current = service.current
-    return JSONBytes(
-        {
-            "updates": updates,
-            "swapped": swapped,
-            "serving": current.versions_json if current else [],
-            "seconds": round(time.perf_counter() - started, 3),
-        }
+    answer = {
+        "updates": updates,
+        "swapped": swapped,
+        "serving": current.versions_json if current else [],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    request_id, _ = await record(
+        service, caller, "lists.update", {"endpoint": "/v1/lists/update", "request": body.model_dump(), **answer}
     )
+    return JSONBytes({**answer, "request_id": request_id}, headers={"X-Request-Id": request_id})

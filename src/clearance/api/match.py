@@ -25,6 +25,7 @@ from clearance.api.screen import PROBLEMS
 from clearance.api.screening import JSONBytes, check_rate, loaded_for, record, run_queries
 from clearance.api.service import ALL_DATASETS, Loaded, Service
 from clearance.matching.types import Match, Query
+from clearance.store import EntityHistory, ListVersion
 
 router = APIRouter(tags=["Matching (yente-compatible)"])
 
@@ -209,7 +210,8 @@ class EntityCache:
         key = (entity_id, version_id)
         if key in self._items:
             return self._items[key]
-        entity = service.store.entity(entity_id, version_id)
+        store = service.store
+        entity = store.entity(entity_id, version_id)
         data = None
         if entity is not None:
             data = {
@@ -217,11 +219,30 @@ class EntityCache:
                 "schema": entity.schema,
                 "properties": {k: list(v) for k, v in entity.properties.items() if v},
                 "datasets": list(entity.datasets) or [entity.list_name],
+                **_seen(store.entity_history(entity_id), store.version(version_id)),
             }
         self._items[key] = data
         if len(self._items) > self.size:
             self._items.popitem(last=False)
         return data
+
+
+def _seen(history: EntityHistory, served: ListVersion) -> dict[str, str | None]:
+    """yente's ``first_seen``, ``last_seen`` and ``last_change`` from the entity's history up to the
+    version served (later versions, imported since, are not seen): the publication days of the first
+    version listing it, the served one, and the last that added or changed it."""
+    events = [e for e in history.events if e.version.published <= served.published]
+    present = [e.version for e in events if e.event != "removed"]
+    changed = [e.version for e in events if e.event in ("added", "changed")]
+
+    def stamp(version: ListVersion | None) -> str | None:
+        return f"{version.published.isoformat()}T00:00:00" if version is not None else None
+
+    return {
+        "first_seen": stamp(present[0] if present else None),
+        "last_seen": stamp(served),
+        "last_change": stamp(changed[-1] if changed else None),
+    }
 
 
 def _result(
@@ -239,9 +260,9 @@ def _result(
         "datasets": entity["datasets"],
         "referents": [],
         "target": True,
-        "first_seen": None,
-        "last_seen": None,
-        "last_change": None,
+        "first_seen": entity.get("first_seen"),
+        "last_seen": entity.get("last_seen"),
+        "last_change": entity.get("last_change"),
         "score": round(m.score, 4),
         "match": m.score >= threshold,
         "features": {f.name: round(f.value, 4) for f in m.explanation.features},

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import logging
+import os
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ class ServiceConfig:
     timeout: float = 30.0  # seconds a screening request may take
     reload_interval: float = 60.0  # seconds between checks for new list versions; 0 = never
     lists: tuple[str, ...] | None = None  # lists to serve (default: all in the store)
-    workers: int = 1  # processes; each holds its own screener (rate limits are per process)
+    workers: int = 1  # processes; each holds its own screener and a 1/workers share of each rate limit
 
 
 def version_json(v: ListVersion) -> dict[str, Any]:
@@ -159,6 +160,16 @@ class RateLimiter:
         return 0.0
 
 
+def process_limiter(config: ServiceConfig) -> RateLimiter:
+    """This process's share of each key's rate limit. With several workers each keeps its own
+    buckets; the kernel spreads connections evenly over them, so each allows ``1/workers`` of the
+    rate and burst, and a key gets about its configured rate in all (a client holding a single
+    connection reaches one worker and gets that worker's share)."""
+    workers = max(1, config.workers)
+    burst = config.rate_burst if config.rate_burst is not None else max(config.rate_limit, 1.0)
+    return RateLimiter(config.rate_limit / workers, max(burst / workers, 1.0))
+
+
 class Service:
     """One server process's state. :meth:`start` and :meth:`stop` bracket its life."""
 
@@ -167,7 +178,7 @@ class Service:
         self.config = config or ServiceConfig()
         self.current: Loaded | None = None
         self.load_error: str | None = None
-        self.limiter = RateLimiter(self.config.rate_limit, self.config.rate_burst)
+        self.limiter = process_limiter(self.config)
         self._local = threading.local()
         self._reload_lock = threading.Lock()
         self._alternates: OrderedDict[tuple[int, ...], Loaded] = OrderedDict()
@@ -181,6 +192,9 @@ class Service:
         self.on_swap: list[Any] = []
         self.inflight = 0  # screening requests being handled (event loop thread only)
         self.awaiting = 0  # of those, the ones whose audit record is queued or being committed
+        self._id_pid = 0
+        self._id_prefix = ""
+        self._id_counter = itertools.count(1)
 
     # -- life ------------------------------------------------------------------------------------
 
@@ -297,7 +311,7 @@ class Service:
     async def record(self, actor: str, action: str, payload: dict[str, Any]) -> tuple[str, int]:
         """Append an audit record and wait until it is durable; returns (request id, sequence number)."""
         assert self.writer is not None, "service not started"
-        request_id = uuid.uuid4().hex
+        request_id = self._new_request_id()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
 
@@ -318,6 +332,15 @@ class Service:
         finally:
             self.awaiting -= 1
         return request_id, seq
+
+    def _new_request_id(self) -> str:
+        """32 hex digits, unique across processes and restarts: a random prefix drawn once per process
+        (and again after a fork) and a counter. A uuid4 per request costs a system call each."""
+        pid = os.getpid()
+        if self._id_pid != pid:
+            self._id_pid, self._id_prefix = pid, os.urandom(10).hex()
+            self._id_counter = itertools.count(1)
+        return f"{self._id_prefix}{next(self._id_counter):012x}"
 
     @contextlib.contextmanager
     def screening(self) -> Iterator[None]:
