@@ -297,6 +297,35 @@ def test_screening_without_explanations_gives_the_same_results_and_names_the_mat
     assert full[0].explanation.aligned and full[0].explanation.features
 
 
+def test_a_name_screened_again_with_other_evidence_scores_as_if_screened_afresh() -> None:
+    s = screener(
+        CEIEC, make_entity("test:cn", "Organization", name="CHINA ELECTRONICS TRADING", country="cn")
+    )
+
+    def summary(matches: list[Match]) -> list[tuple[str, float, bool, str]]:
+        return [(m.entity_id, m.score, m.match, m.explanation.matched_name) for m in matches]
+
+    name = "China Electronics Import-Export Co."
+    for country in (None, "China", "Iran", "CN"):
+        query = Query(name=name, schema="Organization", country=country)
+        assert summary(s.screen(query, explain=False)) == summary(s.screen(query))
+
+    def score_of_cn(country: str) -> float:
+        found = s.screen(Query(name=name, schema="Organization", country=country), explain=False)
+        return next(m.score for m in found if m.entity_id == "test:cn")
+
+    scores = {c: score_of_cn(c) for c in ("CN", "IR")}
+    assert scores["CN"] > scores["IR"]  # the evidence still counts when the name's scores are reused
+
+
+@pytest.mark.parametrize("name", ["", "  ", "!!"])
+def test_an_unusable_name_is_a_query_error_every_time_without_explanations(name: str) -> None:
+    s = screener()
+    for _ in range(2):
+        with pytest.raises(QueryError):
+            s.screen(Query(name=name), explain=False)
+
+
 def test_min_score_leaves_out_only_the_lower_scores() -> None:
     s = screener(CEIEC)
     query = Query(name="China National Electronics Trading Corporation", schema="Organization", country="CN")

@@ -48,6 +48,7 @@ def explain(
     )
 
 
-def bare(cmp: NameComparison, index: MatchIndex) -> Explanation:
-    """Which names met, without the token alignment and features (a match screened unexplained)."""
-    return Explanation(cmp.query.text, index.name_text[cmp.name_id], [], [])
+def bare(query_name: str, name_id: int, index: MatchIndex) -> Explanation:
+    """Which names met (the query's, listed name ``name_id``), without the token alignment and
+    features: what a match screened without explanations carries."""
+    return Explanation(query_name, index.name_text[name_id], [], [])

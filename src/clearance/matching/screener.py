@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from clearance.matching.features import EVIDENCE_FEATURES, NAME_FEATURES, QueryE
 from clearance.matching.index import (
     COMPATIBLE,
     MATCHER_VERSION,
+    EntityRecord,
     IndexError_,
     MatchIndex,
     build_index,
@@ -37,7 +39,7 @@ from clearance.matching.index import (
     save_index,
 )
 from clearance.matching.scorer import NameComparison, SimilarityTable, compare
-from clearance.matching.types import QUERY_SCHEMATA, Match, Query
+from clearance.matching.types import QUERY_SCHEMATA, Explanation, Match, Query
 from clearance.model import Entity
 from clearance.settings import Settings
 from clearance.store.base import Store
@@ -52,6 +54,8 @@ DEFAULT_THRESHOLD = 0.80
 MAX_NAME_LENGTH = 1000
 #: Most tokens a query name may have.
 MAX_NAME_TOKENS = 40
+#: Names whose candidates' name scores a screener keeps for screening without explanations (a few KB each).
+NAME_SCORE_CACHE_SIZE = 4096
 
 __all__ = ["DEFAULT_THRESHOLD", "MATCHER_VERSION", "Screener"]
 
@@ -67,6 +71,7 @@ class Screener:
         self.threshold = threshold
         self.matcher_version = MATCHER_VERSION
         self._masks = {schema: index.group_mask(schema) for schema in COMPATIBLE}
+        self._name_scores = lru_cache(maxsize=NAME_SCORE_CACHE_SIZE)(self._name_scores_uncached)
 
     # --- construction ------------------------------------------------------------------------------
 
@@ -124,13 +129,33 @@ class Screener:
         explanation's token alignment and features empty (batch runs that do not write them; callers
         that explain only some results later with :meth:`explain`). Raises
         :class:`~clearance.errors.QueryError` for a query that is not a usable name.
+
+        Without explanations the name scores of the last :data:`NAME_SCORE_CACHE_SIZE` names (with
+        their aliases and schema) are reused: the same name screened again with another country or
+        birth date is only re-weighed with that evidence. The results are the same either way.
         """
         evidence = _query_evidence(query)
         results = []
-        for score, _, e_idx, cmp, values in self._scored(query, evidence)[:limit]:
+        if explain or not self._cacheable(query, evidence):
+            for score, _, e_idx, cmp, values in self._scored(query, evidence)[:limit]:
+                if score < min_score:
+                    break  # best first: the rest score lower still
+                results.append(self._match(score, e_idx, cmp, values, evidence if explain else None))
+            return results
+        entities = self.index.entities
+        scored = []
+        for name_score, e_idx, name_id, query_text in self._name_scores(
+            query.name, tuple(query.aliases), query.schema
+        ):
+            record = entities[e_idx]
+            scored.append(
+                (_with_evidence(name_score, record, evidence), record.id, record, name_id, query_text)
+            )
+        scored.sort(key=lambda r: (-r[0], r[1]))
+        for score, _, record, name_id, query_text in scored[:limit]:
             if score < min_score:
-                break  # best first: the rest score lower still
-            results.append(self._match(score, e_idx, cmp, values, evidence if explain else None))
+                break
+            results.append(self._result(score, record, bare(query_text, name_id, self.index)))
         return results
 
     def explain(self, query: Query, matches: Sequence[Match]) -> list[Match]:
@@ -155,11 +180,10 @@ class Screener:
             out.append(self._match(score, e_idx, cmp, values, evidence))
         return out
 
-    def _scored(
+    def _best(
         self, query: Query, evidence: QueryEvidence
-    ) -> list[tuple[float, str, int, NameComparison, list[float]]]:
-        """Every candidate entity's ``(score, entity id, entity index, comparison, name feature values)``,
-        best first (ties by entity id)."""
+    ) -> dict[int, tuple[float, NameComparison, list[float]]]:
+        """Each candidate entity's best name score, with that name's comparison and feature values."""
         names = self._query_names(query)
         index = self.index
         mask = self._masks[query.schema]
@@ -172,19 +196,38 @@ class Screener:
             if not len(ids):
                 continue
             self._score_names(qname, ids, best)
+        return best
+
+    def _scored(
+        self, query: Query, evidence: QueryEvidence
+    ) -> list[tuple[float, str, int, NameComparison, list[float]]]:
+        """Every candidate entity's ``(score, entity id, entity index, comparison, name feature values)``,
+        best first (ties by entity id)."""
+        entities = self.index.entities
         scored = []
-        entities = index.entities
-        for e_idx, (name_score, cmp, values) in best.items():
+        for e_idx, (name_score, cmp, values) in self._best(query, evidence).items():
             record = entities[e_idx]
-            score = min(1.0, max(0.0, name_score))  # evidence moves a clipped name score
-            if evidence.any:
-                for f in EVIDENCE_FEATURES:
-                    value = f.fn(evidence, record)
-                    if value:
-                        score += f.weight * value
-            scored.append((min(1.0, max(0.0, score)), record.id, e_idx, cmp, values))
+            scored.append((_with_evidence(name_score, record, evidence), record.id, e_idx, cmp, values))
         scored.sort(key=lambda r: (-r[0], r[1]))
         return scored
+
+    @staticmethod
+    def _cacheable(query: Query, evidence: QueryEvidence) -> bool:
+        """Whether the name scores of ``query`` depend on its names and schema alone (identifiers bring
+        in candidates of their own) and those can be a cache key."""
+        return (
+            not evidence.identifiers
+            and isinstance(query.name, str)
+            and isinstance(query.aliases, list)
+            and all(isinstance(a, str) for a in query.aliases)
+        )
+
+    def _name_scores_uncached(
+        self, name: str, aliases: tuple[str, ...], schema: str
+    ) -> tuple[tuple[float, int, int, str], ...]:
+        """``(name score, entity index, listed name id, query name)`` of every candidate entity."""
+        best = self._best(Query(name=name, schema=schema, aliases=list(aliases)), _NO_EVIDENCE)
+        return tuple((score, e_idx, cmp.name_id, cmp.query.text) for e_idx, (score, cmp, _) in best.items())
 
     def _match(
         self,
@@ -196,6 +239,13 @@ class Screener:
     ) -> Match:
         """One result; explained when ``evidence`` (the query's) is given."""
         record = self.index.entities[e_idx]
+        if evidence is None:
+            explanation = bare(cmp.query.text, cmp.name_id, self.index)
+        else:
+            explanation = explain_match(cmp, self.index, values, evidence, record)
+        return self._result(score, record, explanation)
+
+    def _result(self, score: float, record: EntityRecord, explanation: Explanation) -> Match:
         return Match(
             entity_id=record.id,
             score=score,
@@ -203,9 +253,7 @@ class Screener:
             name=record.caption,
             schema=record.schema,
             list_version=record.list_version,
-            explanation=bare(cmp, self.index)
-            if evidence is None
-            else explain_match(cmp, self.index, values, evidence, record),
+            explanation=explanation,
         )
 
     def _score_names(
@@ -274,6 +322,20 @@ class Screener:
                     alt.text = text
                     out.append(alt)
         return out
+
+
+def _with_evidence(name_score: float, record: EntityRecord, evidence: QueryEvidence) -> float:
+    """An entity's score: its clipped name score moved by the evidence features, clipped again."""
+    score = min(1.0, max(0.0, name_score))
+    if evidence.any:
+        for f in EVIDENCE_FEATURES:
+            value = f.fn(evidence, record)
+            if value:
+                score += f.weight * value
+    return min(1.0, max(0.0, score))
+
+
+_NO_EVIDENCE = QueryEvidence()
 
 
 def _query_evidence(query: Query) -> QueryEvidence:
