@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -5,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from clearance.ledger import Ledger
-from clearance.payments.screen import PaymentScreener, record
+from clearance.matching.types import Match, Query
+from clearance.payments.screen import NameScreener, PaymentScreener, record
 from clearance.policy.types import MessageOutcome, Outcome
 from tests.factories import make_entity
 
@@ -139,3 +141,80 @@ def test_name_results_are_cached_across_messages(screener: PaymentScreener) -> N
     before = screener._screen_name.cache_info().hits  # type: ignore[attr-defined]
     screener.screen_bytes(pacs008(msg_id="B"), as_of=SEED_DAY)
     assert screener._screen_name.cache_info().hits >= before + 2  # type: ignore[attr-defined]
+
+
+class SpyScreener:
+    """The real name screener, recording the names it is asked to screen."""
+
+    def __init__(self, inner: NameScreener) -> None:
+        self.inner = inner
+        self.names: list[str] = []
+
+    def screen(self, query: Query, limit: int = 10, *, explain: bool = True) -> list[Match]:
+        self.names.append(query.name)
+        return self.inner.screen(query, limit, explain=explain)
+
+    def explain(self, query: Query, matches: Sequence[Match]) -> list[Match]:
+        return self.inner.explain(query, matches)
+
+
+def spied(tmp_path: Path) -> tuple[PaymentScreener, SpyScreener]:
+    real = make_screener(tmp_path)
+    spy = SpyScreener(real.screener)
+    return PaymentScreener(spy, real.context, real.listed), spy
+
+
+def ultimate_creditor(name: str, country: str = "DE") -> str:
+    return f"<UltmtCdtr><Nm>{name}</Nm><PstlAdr><Ctry>{country}</Ctry></PstlAdr></UltmtCdtr>"
+
+
+def test_another_spelling_of_a_name_in_one_message_is_screened_once(tmp_path: Path) -> None:
+    screener, spy = spied(tmp_path)
+    data = pacs008(
+        creditor="Praezisionsmechanik Hoffmann GmbH",
+        extra_tx=ultimate_creditor("PRAEZISIONSMECHANIK  HOFFMANN gmbh"),
+    )
+    result = screener.screen_bytes(data, as_of=SEED_DAY)
+    assert result.outcome is MessageOutcome.PASS
+    assert spy.names.count("Praezisionsmechanik Hoffmann GmbH") == 1
+    assert "PRAEZISIONSMECHANIK  HOFFMANN gmbh" not in spy.names
+    roles = {d.subject.role for d in result.decision.parties} if result.decision else set()
+    assert {"creditor", "ultimate_creditor"} <= roles
+
+
+def test_another_spelling_of_a_listed_name_is_screened_as_written_and_blocks_too(tmp_path: Path) -> None:
+    screener, spy = spied(tmp_path)
+    listed = "China National Electronics Import and Export Corporation"
+    data = pacs008(creditor=listed, extra_tx=ultimate_creditor(listed.upper()))
+    result = screener.screen_bytes(data, as_of=SEED_DAY)
+    assert result.outcome is MessageOutcome.BLOCK
+    assert listed in spy.names and listed.upper() in spy.names
+    assert result.decision is not None
+    blocked = {d.subject.role for d in result.decision.parties if d.outcome is Outcome.BLOCK}
+    assert blocked == {"creditor", "ultimate_creditor"}
+
+
+def test_a_name_in_another_script_is_not_taken_for_its_transliteration(tmp_path: Path) -> None:
+    screener, spy = spied(tmp_path)
+    data = pacs008(creditor="Bank Melli", extra_tx=ultimate_creditor("Банк Мелли"))
+    screener.screen_bytes(data, as_of=SEED_DAY)
+    assert {"Bank Melli", "Банк Мелли"} <= set(spy.names)
+
+
+def test_the_same_free_text_twice_holds_the_message_for_each_place_it_is_written(
+    screener: PaymentScreener,
+) -> None:
+    text = "Freight for SEA BREEZE TANKER voyage 12"
+    instructions = f"<InstrForCdtrAgt><InstrInf>{text}</InstrInf></InstrForCdtrAgt>" * 2
+    result = screener.screen_bytes(pacs008(remittance=text, extra_tx=instructions), as_of=SEED_DAY)
+    assert result.outcome is MessageOutcome.HOLD
+    places = {r.party for r in result.reasons if r.entity_id == "ofac-sdn:8888"}
+    assert len(places) == 3  # the remittance and both instructions
+
+
+def test_a_listed_name_after_many_common_first_words_is_found_in_free_text(
+    screener: PaymentScreener,
+) -> None:
+    text = "al " * 40 + "acme terror front " + "al " * 5
+    found = screener.listed.names_in(text)
+    assert [(ref.entity_id, words) for ref, words in found] == [("ofac-sdn:100", "acme terror front")]

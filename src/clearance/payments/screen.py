@@ -28,13 +28,14 @@ blocked transaction, one ``reject`` entry per rejected one, and malformed messag
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
 from clearance.errors import ParseError, QueryError
 from clearance.ledger import Ledger, LedgerEntry
+from clearance.matching.screener import MAX_NAME_LENGTH
 from clearance.matching.types import Explanation, FeatureScore, Match, Query
 from clearance.model import Entity
 from clearance.payments import ids
@@ -97,7 +98,10 @@ class ListedIdentifiers:
 
     def __init__(self) -> None:
         self.ids: dict[tuple[str, str], list[ListedRef]] = {}
+        # listed names by first token, in the order added; and, to look a phrase up without walking
+        # the bucket (2,000 names start with "al"), bucket positions by first token, length and phrase
         self.phrases: dict[str, list[tuple[tuple[str, ...], ListedRef]]] = {}
+        self._phrase_at: dict[str, dict[int, dict[tuple[str, ...], list[int]]]] = {}
         self.max_phrase = 0
 
     @classmethod
@@ -138,7 +142,13 @@ class ListedIdentifiers:
                     continue
                 ref = ListedRef(entity.id, entity.caption, entity.schema, label, prop, name)
                 bucket = self.phrases.setdefault(tokens[0], [])
-                if not any(t == tokens and r.entity_id == ref.entity_id for t, r in bucket):
+                at = (
+                    self._phrase_at.setdefault(tokens[0], {})
+                    .setdefault(len(tokens), {})
+                    .setdefault(tokens, [])
+                )
+                if not any(bucket[k][1].entity_id == ref.entity_id for k in at):
+                    at.append(len(bucket))
                     bucket.append((tokens, ref))
                 self.max_phrase = max(self.max_phrase, len(tokens))
 
@@ -169,8 +179,17 @@ class ListedIdentifiers:
         out: list[tuple[ListedRef, str]] = []
         seen: set[str] = set()
         for i, token in enumerate(tokens):
-            for phrase, ref in self.phrases.get(token, ()):
-                if tuple(tokens[i : i + len(phrase)]) == phrase and ref.entity_id not in seen:
+            lengths = self._phrase_at.get(token)
+            if not lengths:
+                continue
+            found: list[int] = []
+            for size, at in lengths.items():
+                if i + size <= len(tokens) and (hits := at.get(tuple(tokens[i : i + size]))):
+                    found.extend(hits)
+            bucket = self.phrases[token]
+            for k in sorted(found):  # in the order the names were added, as a walk of the bucket finds them
+                phrase, ref = bucket[k]
+                if ref.entity_id not in seen:
                     seen.add(ref.entity_id)
                     out.append((ref, " ".join(phrase)))
         return out
@@ -361,8 +380,9 @@ class PaymentScreener:
         tx = PolicyTransaction(type="payment")
         decisions: list[PartyDecision] = []
         party_of: dict[int, Party] = {}
+        names: dict[tuple[str, str, str | None], tuple[Match, ...]] = {}
         for party in payment.parties:
-            matches = self._party_matches(party)
+            matches = self._party_matches(party, names)
             subject = Subject(
                 name=party.name or party.bic or party.iban or party.account or party.lei or party.path,
                 countries=party.countries,
@@ -372,8 +392,10 @@ class PaymentScreener:
             decision = decide_party(subject, matches, as_of=at, context=self.context, transaction=tx)
             decisions.append(decision)
             party_of[id(decision)] = party
+        texts: dict[str, list[Match]] = {}
         for item in payment.free_text:
-            matches = self._text_matches(item)
+            found = texts.get(item.text)
+            matches = found if found is not None else texts.setdefault(item.text, self._text_matches(item))
             if not matches:
                 continue
             subject = Subject(name=item.text[:140], role=f"free_text:{item.kind.value}", path=item.path)
@@ -390,7 +412,10 @@ class PaymentScreener:
             party_of=party_of,
         )
 
-    def _party_matches(self, party: Party) -> list[Match]:
+    def _party_matches(
+        self, party: Party, names: dict[tuple[str, str, str | None], tuple[Match, ...]]
+    ) -> list[Match]:
+        """Identifier and name matches of one party; ``names`` holds the message's names screened so far."""
         matches: list[Match] = []
         seen: set[str] = set()
         for kind, value in (("bic", party.bic), ("iban", party.iban), ("lei", party.lei)):
@@ -408,13 +433,35 @@ class PaymentScreener:
         if party.name:
             schema = "Organization" if party.is_agent else "Thing"
             try:
-                found = self._screen_name(party.name, schema, party.country)
+                found = self._name_matches(party.name, schema, party.country, names)
             except QueryError as exc:
                 raise ParseError(
                     f"the name {party.name!r} cannot be screened: {exc}", field=party.path
                 ) from None
             matches.extend(m for m in found if m.entity_id not in seen)
         return matches
+
+    def _name_matches(
+        self,
+        name: str,
+        schema: str,
+        country: str | None,
+        names: dict[tuple[str, str, str | None], tuple[Match, ...]],
+    ) -> tuple[Match, ...]:
+        """The name's matches; another spelling of a name already screened in this message (see
+        :func:`_spelling_key`) reuses its results unless they hold a match, which is screened as written
+        so that its explanation quotes this party's own spelling."""
+        spelling = _spelling_key(name)
+        key = (spelling, schema, country) if spelling is not None else None
+        before = names.get(key) if key is not None else None
+        if before is not None and not any(m.match for m in before):
+            if before and before[0].explanation.query_name != name:
+                return tuple(replace(m, explanation=replace(m.explanation, query_name=name)) for m in before)
+            return before
+        found = self._screen_name(name, schema, country)
+        if key is not None:
+            names.setdefault(key, found)
+        return found
 
     def _text_matches(self, item: FreeText) -> list[Match]:
         matches: list[Match] = []
@@ -428,6 +475,15 @@ class PaymentScreener:
                     seen.add(ref.entity_id)
                     matches.append(_id_match(ref, value, f"{how} (written in the text)"))
         return matches
+
+
+def _spelling_key(name: str) -> str | None:
+    """What spellings of a name the matcher cannot tell apart share: an ASCII name in lower case with
+    its spaces collapsed (the matcher folds case and collapses spaces before anything else). Names in
+    other scripts are transliterated by rules that read them as written: ``None``, no sharing."""
+    if not name.isascii() or len(name) > MAX_NAME_LENGTH:
+        return None
+    return " ".join(name.lower().split())
 
 
 def _cap_free_text(decision: PartyDecision, item: FreeText) -> None:
