@@ -159,3 +159,31 @@ def test_truncated_or_mutated_messages_parse_fully_or_are_rejected(cut: int, pos
             continue
         # What parses must still name a creditor and an amount: nothing is half-read.
         assert payment.parties_in(PartyRole.CREDITOR) and payment.amount > 0
+
+
+def test_repeated_elements_and_unknown_text_in_a_later_transaction_keep_their_place() -> None:
+    data = fixture("pacs008_clean.xml").replace(
+        b"</CdtTrfTxInf>\n", b"<Futr>Note one</Futr><Futr>Note two</Futr></CdtTrfTxInf>\n"
+    )
+    assert data.count(b"<Futr>") == 4  # two notes in each of the two transactions
+    payment = parse_iso20022(data)
+    other = [
+        (t.path.rsplit("/", 2)[-2:], t.transaction) for t in payment.free_text if t.kind is TextKind.OTHER
+    ]
+    assert other == [
+        (["CdtTrfTxInf[1]", "Futr[1]"], 1),
+        (["CdtTrfTxInf[1]", "Futr[2]"], 1),
+        (["CdtTrfTxInf[2]", "Futr[1]"], 2),
+        (["CdtTrfTxInf[2]", "Futr[2]"], 2),
+    ]
+
+
+def test_many_remittance_lines_each_keep_their_own_path() -> None:
+    lines = "".join(f"<Ustrd>Invoice {i}</Ustrd>" for i in range(1, 1001))
+    payment = parse_iso20022(pacs008(remittance="x").replace(b"<Ustrd>x</Ustrd>", lines.encode()))
+    remittance = [t for t in payment.free_text if t.kind is TextKind.REMITTANCE]
+    assert len(remittance) == 1000
+    assert remittance[0].path.endswith("RmtInf/Ustrd[1]") and remittance[-1].path.endswith(
+        "RmtInf/Ustrd[1000]"
+    )
+    assert remittance[999].text == "Invoice 1000"

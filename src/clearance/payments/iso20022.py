@@ -214,6 +214,12 @@ class _Reader:
     # each element's children by tag, built in one pass (an lxml find() per lookup cost 4-7 us, about
     # half the parsing time); the keys keep the element proxies alive, so identity holds
     _kids: dict[etree._Element, dict[str, list[etree._Element]]] | None = None
+    # each indexed element's 1-based position among its parent's children of its tag, and the paths
+    # and transaction numbers worked out so far (getelementpath() and a walk to find a transaction's
+    # number count siblings: quadratic over a message with thousands of them)
+    _position: dict[etree._Element, int] | None = None
+    _paths: dict[etree._Element, str] | None = None
+    _tx_numbers: dict[etree._Element, int] | None = None
 
     # -- errors and paths ------------------------------------------------------------------------
 
@@ -242,7 +248,7 @@ class _Reader:
         except ValueError as exc:  # e.g. unicode strings with encoding declarations
             raise self.fail(f"not readable XML: {exc}") from None
         self._consumed = set()
-        self._kids = {}
+        self._kids, self._position, self._paths = {}, {}, {}
         document = self._document(root)
         qname = etree.QName(document)
         m = _NAMESPACE.match(qname.namespace or "")
@@ -279,17 +285,50 @@ class _Reader:
 
     def _walk(self, el: etree._Element) -> None:
         """Check every element under ``el`` in document order, indexing each one's children by tag."""
-        assert self._kids is not None
+        assert self._kids is not None and self._position is not None
         kids: dict[str, list[etree._Element]] = {}
         for child in el:
             tag = child.tag
             if not isinstance(tag, str):
                 continue
             self._check(child, tag)
-            kids.setdefault(tag, []).append(child)
+            same = kids.setdefault(tag, [])
+            same.append(child)
+            self._position[child] = len(same)
             if len(child):
                 self._walk(child)
         self._kids[el] = kids
+
+    def _where(self, el: etree._Element) -> str:
+        """:func:`_path` of ``el``, from its parent's path and its position among same-named siblings."""
+        assert self._paths is not None and self._kids is not None and self._position is not None
+        path = self._paths.get(el)
+        if path is None:
+            parent = el.getparent()
+            kids = self._kids.get(parent) if parent is not None else None
+            if kids is None or parent is None:  # the Document, or an element above it
+                path = _path(el)
+            else:
+                tag = el.tag
+                step = _local(tag)
+                if len(kids[tag]) > 1:
+                    step += f"[{self._position[el]}]"
+                path = f"{self._where(parent)}/{step}"
+            self._paths[el] = path
+        return path
+
+    def _tx_number(self, el: etree._Element) -> int | None:
+        """The 1-based position of the CdtTrfTxInf holding ``el`` in the message, if any (the
+        transactions are numbered once per message)."""
+        cur: etree._Element | None = el
+        while cur is not None:
+            if isinstance(cur.tag, str) and _local(cur.tag) == "CdtTrfTxInf":
+                if self._tx_numbers is None:
+                    every = cur.getroottree().getroot().iter(cur.tag)
+                    self._tx_numbers = {tx: i for i, tx in enumerate(every, 1)}
+                return self._tx_numbers[cur]
+            cur = cur.getparent()
+        return None
 
     def _document(self, root: etree._Element) -> etree._Element:
         """The Document element: the root, or a child of an envelope that also holds an AppHdr."""
@@ -504,7 +543,7 @@ class _Reader:
         end_to_end, _ = self._required_text(pmt_id, "EndToEndId")
         return Transaction(
             index=index,
-            path=_path(tx),
+            path=self._where(tx),
             amount=amount,
             currency=ccy,
             end_to_end_id=end_to_end,
@@ -538,7 +577,7 @@ class _Reader:
     def _party(self, el: etree._Element, role: PartyRole, tx: int | None) -> Party:
         pty = self._child(el, "Pty")
         el = pty if pty is not None else el
-        party = Party(role=role, path=_path(el), transaction=tx, name=self._text(el, "Nm"))
+        party = Party(role=role, path=self._where(el), transaction=tx, name=self._text(el, "Nm"))
         address = self._child(el, "PstlAdr")
         if address is not None:
             self._address(address, party)
@@ -573,7 +612,7 @@ class _Reader:
         return party
 
     def _agent(self, el: etree._Element, role: PartyRole, tx: int | None) -> Party:
-        party = Party(role=role, path=_path(el), transaction=tx)
+        party = Party(role=role, path=self._where(el), transaction=tx)
         fin = self._only(el, "FinInstnId")
         for tag in ("BICFI", "BIC"):
             bic_el = self._child(fin, tag)
@@ -669,7 +708,9 @@ class _Reader:
                 for sub in strd.iter():
                     self._mark(sub)
                 if parts:
-                    payment.free_text.append(FreeText(TextKind.REMITTANCE, _path(strd), " ".join(parts), tx))
+                    payment.free_text.append(
+                        FreeText(TextKind.REMITTANCE, self._where(strd), " ".join(parts), tx)
+                    )
         for tag in ("InstrForCdtrAgt", "InstrForNxtAgt", "InstrForDbtrAgt"):
             for instr in self._children(container, tag):
                 self._text(instr, "Cd")
@@ -687,14 +728,14 @@ class _Reader:
                 self._mark(sub)
             if parts:
                 payment.free_text.append(
-                    FreeText(TextKind.REGULATORY_REPORTING, _path(rptg), " ".join(parts), tx)
+                    FreeText(TextKind.REGULATORY_REPORTING, self._where(rptg), " ".join(parts), tx)
                 )
 
     def _free(self, payment: Payment, kind: TextKind, el: etree._Element, tx: int | None) -> None:
         self._mark(el)
         text = (el.text or "").strip()
         if text:
-            payment.free_text.append(FreeText(kind, _path(el), text, tx))
+            payment.free_text.append(FreeText(kind, self._where(el), text, tx))
 
     def _leftover_text(self, body: etree._Element, payment: Payment) -> None:
         """Keep every text the parser did not read as ``other`` free text, so that none escapes screening."""
@@ -706,7 +747,7 @@ class _Reader:
             text = (el.text or "").strip()
             if not text or name in _TECHNICAL or not any(c.isalpha() for c in text):
                 continue
-            payment.free_text.append(FreeText(TextKind.OTHER, _path(el), text, _tx_index(el)))
+            payment.free_text.append(FreeText(TextKind.OTHER, self._where(el), text, self._tx_number(el)))
 
 
 def _totals(payment: Payment) -> None:
@@ -737,14 +778,3 @@ def _path(el: etree._Element | None) -> str:
     if el is root:
         return head
     return head + "/" + _CLARK.sub("", tree.getelementpath(el))
-
-
-def _tx_index(el: etree._Element) -> int | None:
-    """The 1-based position of the CdtTrfTxInf holding ``el`` (within the message), if any."""
-    cur: etree._Element | None = el
-    while cur is not None:
-        if isinstance(cur.tag, str) and _local(cur.tag) == "CdtTrfTxInf":
-            all_txs = list(cur.getroottree().getroot().iter(cur.tag))
-            return all_txs.index(cur) + 1
-        cur = cur.getparent()
-    return None
