@@ -338,9 +338,15 @@ def _with_evidence(name_score: float, record: EntityRecord, evidence: QueryEvide
 _NO_EVIDENCE = QueryEvidence()
 
 
+#: Countries as queries give them, normalised (a territory lookup costs tens of microseconds a query).
+_normalised_country = lru_cache(maxsize=1024)(normalise_country)
+
+
 def _query_evidence(query: Query) -> QueryEvidence:
     dates = (d,) if query.birth_date and (d := normalise_date(query.birth_date)) else ()
-    countries = (c,) if query.country and (c := normalise_country(query.country)) else ()
+    country = query.country
+    normalise = _normalised_country if isinstance(country, str) else normalise_country
+    countries = (c,) if country and (c := normalise(country)) else ()
     ids = tuple(sorted({i for v in query.id_numbers if (i := normalise_identifier(v))}))
     return QueryEvidence(dates, countries, ids)
 
