@@ -16,6 +16,7 @@ import orjson
 from clearance.batch import FORMATS, ScreenerSpec, query_from_record
 from clearance.errors import ClearanceError, NotFound
 from clearance.matching.types import QUERY_SCHEMATA, Match
+from clearance.policy.types import TRANSACTION_TYPES
 from clearance.settings import Settings
 from clearance.store import ListVersion, Store, open_store
 from clearance.store.base import property_changes
@@ -1115,10 +1116,22 @@ def payments() -> None:
 @click.option(
     "--record/--no-record", "record_", default=True, help="Write blocks, rejections, bad input to the ledger."
 )
+@click.option(
+    "--transaction",
+    type=click.Choice(TRANSACTION_TYPES),
+    default="payment",
+    show_default=True,
+    help="What the payments are for, as licenses read it (e.g. wind-down); the message cannot say it.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def payments_screen(
-    ctx: Context, files: tuple[Path, ...], as_of: datetime | None, record_: bool, as_json: bool
+    ctx: Context,
+    files: tuple[Path, ...],
+    as_of: datetime | None,
+    record_: bool,
+    transaction: str,
+    as_json: bool,
 ) -> None:
     """Screen each message in FILES: PASS, HOLD, BLOCK, REJECT or AUTHORIZED, with reasons."""
     from clearance.ledger import Ledger
@@ -1131,7 +1144,7 @@ def payments_screen(
         for path in files:
             with path.open("rb") as fh:
                 data = fh.read(MAX_MESSAGE_BYTES + 1)  # the parser refuses anything larger
-            result = screener.screen_bytes(data, source=str(path), as_of=as_of)
+            result = screener.screen_bytes(data, source=str(path), as_of=as_of, transaction=transaction)
             entries = record(result, ledger) if record_ else []
             rows.append({**result.to_dict(), "ledger_entries": [e.seq for e in entries]})
             if not as_json:
@@ -1143,6 +1156,15 @@ def payments_screen(
                     click.echo(f"    malformed{f' at {where}' if where else ''}: {result.malformed.reason}")
                 for reason in result.reasons:
                     click.echo(f"    {reason.outcome.value:<10} {reason.party or ''}: {reason.message}")
+                if result.hint is not None and result.hint.type != result.transaction:
+                    click.echo(
+                        f"    note       {result.hint.path} reads like {result.hint.type}; judged as"
+                        f" {result.transaction} (only --transaction states the type)"
+                    )
+                for auth in result.authorizations:
+                    click.echo(f"    license    {auth.license_id}, valid {auth.window}")
+                    for condition in auth.conditions:
+                        click.echo(f"    condition  {condition.code}: {condition.text}")
                 for entry in entries:
                     click.echo(
                         f"    ledger #{entry.seq} {entry.kind} {entry.amount} {entry.currency} ({entry.owner})"

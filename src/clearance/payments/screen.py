@@ -12,10 +12,19 @@
    unknown elements) is scanned for listed names written out in full (normalised token sequences) and
    for identifiers (valid IBAN, BIC, IMO) written inside it.
 4. The policy layer (:func:`clearance.policy.decide.decide_party`) judges each party with its matches
-   and its countries (address, BIC and IBAN countries), for a ``payment`` transaction, and
+   and its countries (address, BIC and IBAN countries), for the caller's transaction type, and
    :func:`~clearance.policy.decide.combine` folds the parties into the message decision: BLOCK (a
    blocked person has an interest), REJECT (prohibited, no blocked interest), HOLD (review), AUTHORIZED
    (a license applies) or PASS.
+
+The transaction type (``payment`` by default; ``wind-down`` and the other
+:data:`~clearance.policy.types.TRANSACTION_TYPES`) is what licenses authorize, so only the *caller*
+states it: the bank's payment operations know a payment winds down a contract, a message cannot vouch
+for it. ISO 20022 has no purpose or category-purpose code for wind-down, and a proprietary purpose,
+an instruction or remittance line saying "wind down" is typed by whoever sent the message. Such a line
+is recorded as a hint (:func:`transaction_hint`, shown in the decision as ``transaction.message_hint``)
+and never changes the outcome. Which licenses a type meets, and when, is the policy layer's business
+alone (:mod:`clearance.policy.licenses`).
 
 A listed name or identifier found only in *free text* shows that a listed person is mentioned, not that
 it has an interest in the funds: such a hit HOLDs the message for an analyst (its reasons say what the
@@ -23,15 +32,23 @@ party outcome would have been) rather than blocking it outright.
 
 :func:`record` writes the consequences to the :class:`~clearance.ledger.Ledger`: one ``block`` entry per
 blocked transaction, one ``reject`` entry per rejected one, and malformed messages with their reason.
+An AUTHORIZED payment is recorded when a condition of its license says so
+(``data/license_conditions.yaml``): GL 38's funds for a blocked party's benefit go to a blocked account,
+a ``block`` entry naming the license, so the Report of Blocked Property falls due as for any block.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 from typing import Any, Protocol
+
+import yaml
 
 from clearance.errors import ParseError, QueryError
 from clearance.ledger import Ledger, LedgerEntry
@@ -40,10 +57,12 @@ from clearance.matching.types import Explanation, FeatureScore, Match, Query
 from clearance.model import Entity
 from clearance.payments import ids
 from clearance.payments.iso20022 import detect_iso20022, parse_iso20022
-from clearance.payments.model import FreeText, Party, Payment
+from clearance.payments.model import FreeText, Party, Payment, TextKind
 from clearance.payments.mt103 import detect_mt103, parse_mt103
 from clearance.policy.decide import PolicyContext, combine, decide_party
 from clearance.policy.types import (
+    TRANSACTION_TYPES,
+    Condition,
     MessageDecision,
     MessageOutcome,
     Outcome,
@@ -73,6 +92,81 @@ WORDLIKE = frozenset({"Vessel", "Aircraft", "Airplane"})
 MATCH_LIMIT = 5
 #: Name screening results kept per screener (names, agents above all, repeat across messages).
 NAME_CACHE_SIZE = 65536
+#: The transaction type a message is judged as unless the caller states another.
+DEFAULT_TRANSACTION = "payment"
+#: What a free-text line must say to *hint* at a transaction type. Recorded with the decision, never
+#: acted on: the caller's flag is what a license reads (see the module docstring).
+HINT_PATTERNS: dict[str, re.Pattern[str]] = {
+    "wind-down": re.compile(r"\bwind(?:ing)?[\s_-]*down\b|\bwinddown\b", re.IGNORECASE),
+}
+#: Free-text kinds a hint is read from: purpose (proprietary), instructions, remittance, MT103 70/72.
+HINT_KINDS = frozenset(
+    {
+        TextKind.PURPOSE,
+        TextKind.INSTRUCTION_FOR_AGENT,
+        TextKind.REMITTANCE,
+        TextKind.MT103_70,
+        TextKind.MT103_72,
+    }
+)
+#: What payment screening can do about a license condition (``data/license_conditions.yaml``).
+CONSEQUENCES = ("blocked_account",)
+
+
+def transaction_type(value: str | None) -> str:
+    """``value`` checked against the policy layer's transaction types (``None``: the default)."""
+    if value is None:
+        return DEFAULT_TRANSACTION
+    if value not in TRANSACTION_TYPES:
+        raise QueryError(f"unknown transaction type {value!r}: one of {', '.join(TRANSACTION_TYPES)}")
+    return value
+
+
+@lru_cache(maxsize=1)
+def condition_consequences() -> dict[str, str]:
+    """License condition code -> what recording an AUTHORIZED payment does about it."""
+    path = Path(str(resources.files("clearance") / "data" / "license_conditions.yaml"))
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ParseError("expected a mapping of condition code to consequence", path=path)
+    for code, consequence in raw.items():
+        if consequence not in CONSEQUENCES:
+            raise ParseError(
+                f"unknown consequence {consequence!r}: one of {', '.join(CONSEQUENCES)}",
+                path=path,
+                field=str(code),
+            )
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionHint:
+    """A free-text line of the message that reads like a transaction type. Recorded, not acted on."""
+
+    type: str
+    kind: str
+    path: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "kind": self.kind,
+            "path": self.path,
+            "text": self.text,
+            "authorizes": False,
+        }
+
+
+def transaction_hint(payment: Payment) -> TransactionHint | None:
+    """The first purpose, instruction or remittance line that names a transaction type, if any."""
+    for item in payment.free_text:
+        if item.kind not in HINT_KINDS:
+            continue
+        for type_, pattern in HINT_PATTERNS.items():
+            if pattern.search(item.text):
+                return TransactionHint(type_, item.kind.value, item.path, item.text[:140])
+    return None
 
 
 class NameScreener(Protocol):
@@ -261,10 +355,39 @@ class Rejection:
 
 
 @dataclass(slots=True)
+class Authorization:
+    """A license an AUTHORIZED party decision rests on: its window, its conditions and what they cause."""
+
+    license_id: str
+    title: str
+    window: str
+    valid_from: str | None
+    valid_until: str | None
+    conditions: list[Condition]
+    parties: list[str] = field(default_factory=list)  # reason.party of each party it authorizes
+    entities: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        table = condition_consequences()
+        return {
+            "license_id": self.license_id,
+            "title": self.title,
+            "window": self.window,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "conditions": [{**c.to_dict(), "consequence": table.get(c.code)} for c in self.conditions],
+            "parties": list(self.parties),
+            "entities": list(self.entities),
+        }
+
+
+@dataclass(slots=True)
 class PaymentDecision:
     """The decision on one message: its outcome, the parsed payment and the policy's reasons.
 
     ``malformed`` is set (and ``payment`` is ``None``) when the message was refused unread.
+    ``transaction`` is the type the message was judged as (the caller's); ``hint`` a line of the message
+    that reads like one (recorded only); ``authorizations`` the licenses AUTHORIZED reasons rest on.
     """
 
     outcome: MessageOutcome
@@ -274,6 +397,9 @@ class PaymentDecision:
     malformed: Rejection | None = None
     raw: bytes = b""
     party_of: dict[int, Party] = field(default_factory=dict)  # id(PartyDecision) -> party screened
+    transaction: str = DEFAULT_TRANSACTION
+    hint: TransactionHint | None = None
+    authorizations: list[Authorization] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[Reason]:
@@ -288,6 +414,10 @@ class PaymentDecision:
             "source": self.payment.source
             if self.payment
             else (self.malformed.source if self.malformed else None),
+            "transaction": {
+                "type": self.transaction,
+                "message_hint": self.hint.to_dict() if self.hint else None,
+            },
         }
         if self.malformed is not None:
             data["malformed"] = self.malformed.to_dict()
@@ -304,6 +434,7 @@ class PaymentDecision:
         data["amount"] = str(self.payment.amount)
         data["currency"] = self.payment.currency
         data["reasons"] = [r.to_dict() for r in self.decision.reasons]
+        data["authorizations"] = [a.to_dict() for a in self.authorizations]
         data["parties"] = [d.to_dict() for d in self.decision.parties]
         data["payment"] = self.payment.to_dict()
         return data
@@ -362,22 +493,41 @@ class PaymentScreener:
         )
 
     def screen_bytes(
-        self, data: bytes, *, source: str | None = None, as_of: datetime | None = None
+        self,
+        data: bytes,
+        *,
+        source: str | None = None,
+        as_of: datetime | None = None,
+        transaction: str | None = None,
     ) -> PaymentDecision:
-        """Parse and screen one message; a malformed one comes back REJECT with the element at fault."""
+        """Parse and screen one message; a malformed one comes back REJECT with the element at fault.
+
+        ``transaction`` is the caller's statement of what the payment is for (default ``payment``); an
+        unknown type raises :class:`~clearance.errors.QueryError` before the message is read.
+        """
         at = as_of or datetime.now()
+        tx_type = transaction_type(transaction)
         try:
             payment = parse_message(data, source=source)
-            return self.screen(payment, as_of=at)
+            return self.screen(payment, as_of=at, transaction=tx_type)
         except ParseError as exc:
             return PaymentDecision(
-                outcome=MessageOutcome.REJECT, as_of=at, malformed=Rejection.of(exc), raw=data
+                outcome=MessageOutcome.REJECT,
+                as_of=at,
+                malformed=Rejection.of(exc),
+                raw=data,
+                transaction=tx_type,
             )
 
-    def screen(self, payment: Payment, *, as_of: datetime | None = None) -> PaymentDecision:
-        """Decide ``payment`` at ``as_of`` (default: now; naive times are US Eastern)."""
+    def screen(
+        self, payment: Payment, *, as_of: datetime | None = None, transaction: str | None = None
+    ) -> PaymentDecision:
+        """Decide ``payment`` at ``as_of`` (default: now; naive times are US Eastern) as a ``transaction``
+        of the given type (default ``payment``; ``wind-down`` is what a wind-down license authorizes).
+        Only this argument sets the type: what the message itself says is recorded as a hint."""
         at = as_of or datetime.now()
-        tx = PolicyTransaction(type="payment")
+        tx_type = transaction_type(transaction)
+        tx = PolicyTransaction(type=tx_type)
         decisions: list[PartyDecision] = []
         party_of: dict[int, Party] = {}
         names: dict[tuple[str, str, str | None], tuple[Match, ...]] = {}
@@ -410,7 +560,33 @@ class PaymentScreener:
             decision=combined,
             raw=payment.raw,
             party_of=party_of,
+            transaction=tx_type,
+            hint=transaction_hint(payment),
+            authorizations=self._authorizations(combined),
         )
+
+    def _authorizations(self, decision: MessageDecision) -> list[Authorization]:
+        """The licenses the AUTHORIZED reasons rest on, as the policy layer's license book states them."""
+        out: dict[str, Authorization] = {}
+        for reason in decision.reasons:
+            if reason.outcome is not Outcome.AUTHORIZED or not reason.license_id:
+                continue
+            found = out.get(reason.license_id)
+            if found is None:
+                lic = self.context.licenses.get(reason.license_id)
+                found = out[reason.license_id] = Authorization(
+                    license_id=reason.license_id,
+                    title=lic.title if lic else reason.license_id,
+                    window=lic.window_text() if lic else str(reason.details.get("license_window", "")),
+                    valid_from=lic.starts.isoformat() if lic and lic.starts else None,
+                    valid_until=lic.ends.isoformat() if lic and lic.ends else None,
+                    conditions=list(lic.conditions if lic else reason.conditions),
+                )
+            if reason.party and reason.party not in found.parties:
+                found.parties.append(reason.party)
+            if reason.entity_id and reason.entity_id not in found.entities:
+                found.entities.append(reason.entity_id)
+        return list(out.values())
 
     def _party_matches(
         self, party: Party, names: dict[tuple[str, str, str | None], tuple[Match, ...]]
@@ -510,30 +686,44 @@ def record(result: PaymentDecision, ledger: Ledger) -> list[LedgerEntry]:
     One ``block`` (or ``reject``) entry per transaction affected: the transaction a blocking party
     belongs to, or every transaction when the party is at message level. Other blocked interests in the
     same transaction are listed in the entry's details, not counted twice.
+
+    An AUTHORIZED message gets a ``block`` entry for each transaction whose funds go to a party the
+    license covers (a party on the receiving side) when a condition of that license sends them to a
+    blocked account (``data/license_conditions.yaml``, e.g. GL 38); the entry names the license and the
+    condition, and its Report of Blocked Property falls due as for any block.
     """
     if result.malformed is not None:
         m = result.malformed
         ledger.record_malformed(result.raw, reason=m.reason, source=m.source, field=m.field, line=m.line)
         return []
-    if result.outcome not in (MessageOutcome.BLOCK, MessageOutcome.REJECT) or result.payment is None:
+    if result.payment is None or result.decision is None:
         return []
-    assert result.decision is not None
+    if result.outcome is MessageOutcome.AUTHORIZED:
+        wanted = Outcome.AUTHORIZED
+    elif result.outcome in (MessageOutcome.BLOCK, MessageOutcome.REJECT):
+        wanted = Outcome.BLOCK if result.outcome is MessageOutcome.BLOCK else Outcome.REJECT
+    else:
+        return []
     payment = result.payment
-    wanted = Outcome.BLOCK if result.outcome is MessageOutcome.BLOCK else Outcome.REJECT
     per_tx: dict[int, list[tuple[Reason, Party | None, PartyDecision]]] = {}
     for decision in result.decision.parties:
         if decision.outcome is not wanted:
             continue
         party = result.party_of.get(id(decision))
+        if wanted is Outcome.AUTHORIZED and (party is None or not party.role.receives_funds):
+            continue
         tx_indexes = (
             [party.transaction]
             if party is not None and party.transaction is not None
             else [t.index for t in payment.transactions]
         )
         for reason in decision.reasons:
-            if reason.outcome is wanted:
-                for index in tx_indexes:
-                    per_tx.setdefault(index, []).append((reason, party, decision))
+            if reason.outcome is not wanted:
+                continue
+            if wanted is Outcome.AUTHORIZED and not _blocked_account_conditions(reason):
+                continue
+            for index in tx_indexes:
+                per_tx.setdefault(index, []).append((reason, party, decision))
     entries: list[LedgerEntry] = []
     for tx in payment.transactions:
         found = per_tx.get(tx.index)
@@ -541,8 +731,9 @@ def record(result: PaymentDecision, ledger: Ledger) -> list[LedgerEntry]:
             continue
         reason, party, decision = found[0]
         programs = sorted({p for r, _, _ in found for p in r.programs})
-        details = {
+        details: dict[str, Any] = {
             "transaction": tx.to_dict(),
+            "transaction_type": result.transaction,
             "party": party.to_dict() if party else decision.subject.to_dict(),
             "reasons": [r.to_dict() for r, _, _ in found],
             "interests": sorted({r.entity_id or r.message for r, _, _ in found}),
@@ -550,6 +741,9 @@ def record(result: PaymentDecision, ledger: Ledger) -> list[LedgerEntry]:
             "beneficiary": _first_name(payment, ("creditor", "beneficiary")),
             "value_date": payment.settlement_date.isoformat() if payment.settlement_date else None,
         }
+        if wanted is Outcome.AUTHORIZED:
+            details["authorized_by"] = sorted({r.license_id for r, _, _ in found if r.license_id})
+            details["blocked_account_conditions"] = [c.to_dict() for c in _blocked_account_conditions(reason)]
         common: dict[str, Any] = {
             "owner": reason.entity_name or decision.subject.name,
             "owner_entity_id": reason.entity_id,
@@ -562,11 +756,17 @@ def record(result: PaymentDecision, ledger: Ledger) -> list[LedgerEntry]:
             "details": details,
         }
         day = result.as_of.date()
-        if wanted is Outcome.BLOCK:
-            entries.append(ledger.block(blocked_on=day, **common))
-        else:
+        if wanted is Outcome.REJECT:
             entries.append(ledger.reject(rejected_on=day, **common))
+        else:
+            entries.append(ledger.block(blocked_on=day, **common))
     return entries
+
+
+def _blocked_account_conditions(reason: Reason) -> list[Condition]:
+    """The conditions of the license behind ``reason`` that send the funds to a blocked account."""
+    table = condition_consequences()
+    return [c for c in reason.conditions if table.get(c.code) == "blocked_account"]
 
 
 def _first_name(payment: Payment, roles: Sequence[str]) -> str | None:
@@ -577,11 +777,16 @@ def _first_name(payment: Payment, roles: Sequence[str]) -> str | None:
 
 
 __all__ = [
+    "DEFAULT_TRANSACTION",
+    "Authorization",
     "ListedIdentifiers",
     "NameScreener",
     "PaymentDecision",
     "PaymentScreener",
     "Rejection",
+    "TransactionHint",
     "parse_message",
     "record",
+    "transaction_hint",
+    "transaction_type",
 ]
