@@ -936,6 +936,13 @@ def demo(ctx: Context) -> None:
 @click.option("--port-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the port here.")
 @click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
+@click.option(
+    "--answer-cache",
+    default=4096,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Answers to repeated /v1/screen queries kept per list snapshot and process (0: none).",
+)
 @pass_ctx
 def serve(
     ctx: Context,
@@ -951,6 +958,7 @@ def serve(
     port_file: Path | None,
     log_level: str,
     workers: int,
+    answer_cache: int,
 ) -> None:
     """Serve the HTTP screening API (OpenAPI document at /openapi.json, docs at /docs)."""
     from clearance.api.server import run
@@ -965,6 +973,7 @@ def serve(
         reload_interval=reload_interval,
         lists=lists_ or None,
         workers=workers,
+        answer_cache=answer_cache,
     )
     run(ctx.settings, host=host, port=port, port_file=port_file, log_level=log_level, config=config)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import orjson
@@ -256,3 +257,41 @@ def test_ops_endpoints(served: tuple[Server, dict[str, str]]) -> None:
     spec = httpx.get(server.url + "/openapi.json").json()
     assert spec["openapi"].startswith("3.1") and "/match/{dataset}" in spec["paths"]
     assert httpx.get(server.url + "/docs").status_code == 200
+
+
+def _cache_counts(server: Server) -> tuple[float, float]:
+    counts = {}
+    for line in httpx.get(server.url + "/metrics").text.splitlines():
+        for kind in ("hits", "misses"):
+            if line.startswith(f"clearance_answer_cache_{kind}_total "):
+                counts[kind] = float(line.split()[-1])
+    return counts["hits"], counts["misses"]
+
+
+def test_a_repeated_query_is_answered_from_the_cache_and_still_audited(
+    served: tuple[Server, dict[str, str]],
+) -> None:
+    server, keys = served
+    body = {"name": "Hoshikaze Maru No 8", "schema": "Vessel", "country": "jp"}
+    hits, misses = _cache_counts(server)
+    first = post(server, "/v1/screen", body, keys["screen"]).json()
+    second = post(server, "/v1/screen", body, keys["screen"]).json()
+    other = post(server, "/v1/screen", {**body, "country": "kp"}, keys["screen"]).json()
+    assert _cache_counts(server) == (hits + 1, misses + 2)  # other evidence is another query
+    assert second["results"] == first["results"] and second["request_id"] != first["request_id"]
+    assert other["results"][0]["matches"][0]["entity_id"] == "ofac-sdn:1002"
+    log = AuditLog(audit_path(Settings.load(server.home)))
+    kept = [log.get(r["request_id"]) for r in (first, second)]
+    assert kept[0] is not None and kept[1] is not None
+    assert kept[0].payload["results"] == kept[1].payload["results"]
+    assert kept[1].payload["results"][0]["matches"][0]["entity_id"] == "ofac-sdn:1002"
+
+
+def test_without_the_answer_cache_every_query_is_screened(tmp_path: Path) -> None:
+    seed_home(tmp_path)
+    token = make_key(tmp_path, "screen")
+    with Server(tmp_path, "--reload-interval", "0", "--answer-cache", "0") as server:
+        for _ in range(3):
+            r = post(server, "/v1/screen", {"name": "CEIEC"}, token)
+            assert r.json()["results"][0]["matches"][0]["entity_id"] == "ofac-sdn:30502"
+        assert _cache_counts(server) == (0, 0)

@@ -19,7 +19,7 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from clearance.api.service import Service
@@ -58,6 +58,14 @@ class _ListCollector(Collector):
         for v in current.versions if current else ():
             entities.add_metric([v.list, str(v.id)], v.entity_count)
         yield entities
+        for kind in ("hits", "misses"):
+            answers = CounterMetricFamily(
+                f"clearance_answer_cache_{kind}",
+                f"Screening queries answered {'from' if kind == 'hits' else 'without'} the answer cache "
+                "of the served list snapshot",
+            )
+            answers.add_metric([], float(getattr(current.answers, kind)) if current else 0.0)
+            yield answers
 
 
 class Metrics:

@@ -15,11 +15,10 @@ from clearance.api.problems import Problem, field_error
 from clearance.api.screening import (
     JSONBytes,
     Pointer,
-    audited_results,
+    answer_queries,
     check_rate,
     loaded_for,
     record,
-    run_queries,
 )
 from clearance.api.service import Service
 from clearance.matching.types import QUERY_SCHEMATA, Query
@@ -225,13 +224,9 @@ async def screen_call(
         pointers: list[Pointer] = [("name",)]
         if body.queries is not None:
             pointers = [("queries", i, "name") for i in range(len(queries))]
-        found = await run_queries(service, loaded, queries, params.limit, pointers)
-        results = [
-            {"id": q.id, "matches": [m.to_dict() for m in matches]}
-            for q, matches in zip(queries, found, strict=True)
-        ]
+        answers = await answer_queries(service, loaded, queries, params.limit, pointers)
         metrics.screened.labels("screen").inc(len(queries))
-        alerts = sum(1 for matches in found if any(m.match for m in matches))
+        alerts = sum(1 for a in answers if a.alert)
         if alerts:
             metrics.alerts.labels("screen").inc(alerts)
         as_of_text = as_of.isoformat() if as_of else None
@@ -244,7 +239,7 @@ async def screen_call(
             "list_versions": loaded.versions_json,
             "matcher_version": loaded.matcher_version,
             "threshold": loaded.threshold,
-            "results": audited_results(results),
+            "results": [{"id": q.id, "matches": a.audited} for q, a in zip(queries, answers, strict=True)],
         }
         request_id, seq = await record(service, caller, "screen", payload)
     answer = {
@@ -254,6 +249,6 @@ async def screen_call(
         "threshold": loaded.threshold,
         "as_of": as_of_text,
         "list_versions": loaded.versions_json,
-        "results": results,
+        "results": [{"id": q.id, "matches": a.matches_json} for q, a in zip(queries, answers, strict=True)],
     }
     return answer, request_id

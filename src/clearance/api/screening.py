@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from starlette.responses import Response
 
+from clearance.api.answers import Answer, answer_for, query_key
 from clearance.api.auth import Caller
 from clearance.api.problems import Problem, field_error
 from clearance.api.service import Loaded, Service
@@ -53,18 +54,18 @@ async def loaded_for(service: Service, as_of: date | None, lists: Sequence[str] 
 
 
 Pointer = Sequence[str | int]
+T = TypeVar("T")
 
 
 def _screen_all(
-    loaded: Loaded, queries: Sequence[Query], limit: int, deadline: float, pointers: Sequence[Pointer] | None
-) -> list[list[Match]]:
-    screener = loaded.screener
+    one: Callable[[Query], T], queries: Sequence[Query], deadline: float, pointers: Sequence[Pointer] | None
+) -> list[T]:
     out = []
     for i, query in enumerate(queries):
         if time.monotonic() > deadline:
             raise TimeoutError
         try:
-            out.append(screener.screen(query, limit=limit))
+            out.append(one(query))
         except QueryError as exc:
             where: Pointer = pointers[i] if pointers is not None else ("queries", i, "name")
             raise Problem(
@@ -76,20 +77,17 @@ def _screen_all(
     return out
 
 
-async def run_queries(
-    service: Service,
-    loaded: Loaded,
-    queries: Sequence[Query],
-    limit: int,
-    pointers: Sequence[Pointer] | None = None,
-) -> list[list[Match]]:
-    """Screen ``queries``; ``pointers`` name each query's name field for error messages."""
+async def _run(
+    service: Service, one: Callable[[Query], T], queries: Sequence[Query], pointers: Sequence[Pointer] | None
+) -> list[T]:
+    """``one`` of each query: small batches on the event loop, larger ones on a worker thread, within
+    the service's timeout; ``pointers`` name each query's name field for error messages."""
     timeout = service.config.timeout
     deadline = time.monotonic() + timeout
     try:
         if len(queries) <= INLINE_QUERIES:
-            return _screen_all(loaded, queries, limit, deadline, pointers)
-        return await asyncio.to_thread(_screen_all, loaded, queries, limit, deadline, pointers)
+            return _screen_all(one, queries, deadline, pointers)
+        return await asyncio.to_thread(_screen_all, one, queries, deadline, pointers)
     except TimeoutError:
         raise Problem(
             503,
@@ -103,6 +101,44 @@ async def run_queries(
         raise Problem(422, f"query not usable: {exc}", slug="invalid-query") from exc
 
 
+async def run_queries(
+    service: Service,
+    loaded: Loaded,
+    queries: Sequence[Query],
+    limit: int,
+    pointers: Sequence[Pointer] | None = None,
+) -> list[list[Match]]:
+    """Each query's matches, best first."""
+    screener = loaded.screener
+
+    def one(query: Query) -> list[Match]:
+        matches: list[Match] = screener.screen(query, limit=limit)
+        return matches
+
+    return await _run(service, one, queries, pointers)
+
+
+async def answer_queries(
+    service: Service,
+    loaded: Loaded,
+    queries: Sequence[Query],
+    limit: int,
+    pointers: Sequence[Pointer] | None = None,
+) -> list[Answer]:
+    """Each query's answer, from the snapshot's answer cache when the same query was screened there."""
+    screener, cache = loaded.screener, loaded.answers
+
+    def one(query: Query) -> Answer:
+        key = query_key(query, limit)
+        found = cache.get(key)
+        if found is None:
+            found = answer_for(screener.screen(query, limit=limit))
+            cache.put(key, found)
+        return found
+
+    return await _run(service, one, queries, pointers)
+
+
 async def record(service: Service, caller: Caller, action: str, payload: dict[str, Any]) -> tuple[str, int]:
     """Durably record the call; a 503 when the audit log cannot be written (the result is withheld)."""
     try:
@@ -114,29 +150,3 @@ async def record(service: Service, caller: Caller, action: str, payload: dict[st
             "retry later",
             slug="audit-unavailable",
         ) from exc
-
-
-def audited_results(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What the audit log keeps of each query's answer: every candidate's id, score, verdict and list
-    version, and the explanation of the matches (the alerts an analyst reviews).
-
-    The explanations of candidates below the threshold are left out: they are a deterministic function
-    of the query, the list versions and the matcher version, which the record keeps, so replaying the
-    record reproduces them (``clearance audit replay``), at a fraction of the bytes written per call.
-    """
-    return [
-        {
-            "id": result["id"],
-            "matches": [
-                {
-                    "entity_id": m["entity_id"],
-                    "score": m["score"],
-                    "match": m["match"],
-                    "list_version": m["list_version"],
-                    **({"explanation": m["explanation"]} if m["match"] else {}),
-                }
-                for m in result["matches"]
-            ],
-        }
-        for result in results
-    ]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from clearance.api.answers import DEFAULT_ANSWER_CACHE, AnswerCache
 from clearance.audit import AuditLog, AuditRecord, AuditWriter, KeyStore, audit_path, keys_path
 from clearance.errors import ClearanceError
 from clearance.settings import Settings
@@ -46,6 +47,7 @@ class ServiceConfig:
     timeout: float = 30.0  # seconds a screening request may take
     reload_interval: float = 60.0  # seconds between checks for new list versions; 0 = never
     lists: tuple[str, ...] | None = None  # lists to serve (default: all in the store)
+    answer_cache: int = DEFAULT_ANSWER_CACHE  # answers kept per screener snapshot; 0 = none
     workers: int = 1  # processes; each holds its own screener and a 1/workers share of each rate limit
 
 
@@ -71,6 +73,7 @@ class Loaded:
     threshold: float
     loaded_at: float
     versions_json: list[dict[str, Any]] = field(default_factory=list)
+    answers: AnswerCache = field(default_factory=AnswerCache)
 
     @property
     def key(self) -> tuple[int, ...]:
@@ -84,7 +87,13 @@ class Loaded:
         return None
 
 
-def build_loaded(store: Store, settings: Settings, lists: Sequence[str] | None, as_of: date | None) -> Loaded:
+def build_loaded(
+    store: Store,
+    settings: Settings,
+    lists: Sequence[str] | None,
+    as_of: date | None,
+    answer_cache: int = DEFAULT_ANSWER_CACHE,
+) -> Loaded:
     """Build a screener over the versions active ``as_of`` (today when ``None``).
 
     The versions are read before and after the build; if an import landed in between, build again, so
@@ -112,6 +121,7 @@ def build_loaded(store: Store, settings: Settings, lists: Sequence[str] | None, 
         threshold=float(screener.threshold),
         loaded_at=time.time(),
         versions_json=[version_json(v) for v in versions],
+        answers=AnswerCache(answer_cache),
     )
 
 
@@ -256,7 +266,9 @@ class Service:
                 self.load_error = "no list versions in the store; import a list first"
                 return False
             try:
-                loaded = build_loaded(self.store, self.settings, self.config.lists, None)
+                loaded = build_loaded(
+                    self.store, self.settings, self.config.lists, None, self.config.answer_cache
+                )
             except ImportError as exc:
                 self.load_error = f"the screener is not available: {exc}"
                 log.error("%s", self.load_error)
@@ -299,7 +311,9 @@ class Service:
             when = f" on {as_of}" if as_of else ""
             raise ClearanceError(f"no list version was in force{when}; nothing to screen against")
         key = tuple(sorted(v.id for v in versions))
-        loaded = build_loaded(self.store, self.settings, lists or self.config.lists, as_of)
+        loaded = build_loaded(
+            self.store, self.settings, lists or self.config.lists, as_of, self.config.answer_cache
+        )
         with self._alt_lock:
             self._alternates[key] = loaded
             while len(self._alternates) > 4:
