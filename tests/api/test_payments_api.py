@@ -218,6 +218,13 @@ def test_wrapper_format_must_agree_with_the_message(served: Served) -> None:
 def test_invalid_wrapper_and_unknown_content_types_are_refused(served: Served) -> None:
     r = served.post_json({"message": "x", "flags": ["wind_down"]})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "flags"
+    r = served.post_json({"message": "x", "transaction": "wind_down"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "transaction"
+    r = served.post(fixture("pacs008_clean.xml"), headers=XML, params={"transaction": "winddown"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "transaction"
+    assert r.json()["errors"][0]["in"] == "query"
+    r = served.post_json({"message": "x", "transaction": "wind-down"}, transaction="wind-down")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "transaction"
     r = served.post_json({"format": "pacs.008"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "message"
     r = served.post(b"{", headers={"Content-Type": "application/json"})
@@ -302,7 +309,14 @@ def test_openapi_documents_the_endpoint(served: Served) -> None:
     operation = spec["paths"][PATH]["post"]
     content = operation["requestBody"]["content"]
     assert set(content) == {"application/xml", "text/xml", "text/plain", "application/json"}
-    assert set(content["application/json"]["schema"]["properties"]) == {"message", "format", "as_of"}
+    assert set(content["application/json"]["schema"]["properties"]) == {
+        "message",
+        "format",
+        "as_of",
+        "transaction",
+    }
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert "wind-down" in params["transaction"]["schema"]["anyOf"][0]["enum"]
     ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok["$ref"].endswith("/PaymentScreenResponse")
     assert "application/problem+json" in operation["responses"]["422"]["content"]
@@ -364,3 +378,44 @@ def test_seed_story_ceiec_payment_on_2021_01_20_is_blocked_over_http(tmp_path: P
         reason = owned["reasons"][0]
         assert reason["code"] == "ownership" and reason["ownership_share"] == 60.0
         assert [s["owner"] for s in reason["ownership_paths"][0]] == ["ofac-sdn:30502"]
+
+
+def test_wind_down_payment_during_gl38_is_authorized_and_credited_to_a_blocked_account(
+    served: Served,
+) -> None:
+    """Venezuela GL 38 authorizes wind-down dealings with CEIEC until 2021-01-14 00:01 US Eastern; its
+    condition sends the funds to a blocked account, so the answer carries a block entry naming it."""
+    sent = pacs008(
+        msg_id="WD-1",
+        creditor="China Electronics Import-Export Co.",
+        creditor_country="CN",
+        creditor_bic="BKCHCNBJ110",
+        amount="1200000.00",
+        settlement="2020-12-15",
+        remittance="wind down of contract CE-2019-0412",
+    )
+    body = {"message": sent.decode(), "as_of": "2020-12-15T10:00:00", "transaction": "wind-down"}
+    data = screened(served.post_json(body))
+    assert data["outcome"] == "AUTHORIZED" and data["transaction"]["type"] == "wind-down"
+    reason = data["reasons"][0]
+    assert (reason["entity_id"], reason["license_id"]) == ("ofac-sdn:30502", "OFAC-VENEZUELA-GL38")
+    [auth] = data["authorizations"]
+    assert auth["valid_until"] == "2021-01-14T00:01:00-05:00" and auth["parties"] == [reason["party"]]
+    assert {c["code"]: c["consequence"] for c in auth["conditions"]}["no-debit-of-blocked-account"] == (
+        "blocked_account"
+    )
+    [entry] = data["ledger_entries"]
+    assert (entry["kind"], entry["amount"], entry["event_date"]) == ("block", "1200000.00", "2020-12-15")
+    assert entry["details"]["authorized_by"] == ["OFAC-VENEZUELA-GL38"]
+    payload = audit_payload(served, data["request_id"])
+    assert payload["transaction"] == "wind-down" and payload["decision"]["outcome"] == "AUTHORIZED"
+    # the same raw message: the remittance line saying "wind down" authorizes nothing; the flag does
+    plain = screened(served.post(sent, headers=XML, params={"as_of": "2020-12-15T10:00:00"}))
+    assert plain["outcome"] == "BLOCK" and plain["transaction"]["type"] == "payment"
+    assert plain["transaction"]["message_hint"]["type"] == "wind-down"
+    flagged = served.post(
+        sent, headers=XML, params={"as_of": "2020-12-15T10:00:00", "transaction": "wind-down"}
+    )
+    assert screened(flagged)["outcome"] == "AUTHORIZED"
+    late = served.post(sent, headers=XML, params={"as_of": SEED_DAY, "transaction": "wind-down"})
+    assert screened(late)["outcome"] == "BLOCK"

@@ -7,8 +7,12 @@ A thin shell over the same core as ``clearance payments screen``:
 is then committed to the audit log, and only then answered.
 
 The body is the raw message (``application/xml``, ``text/xml``, ``text/plain``) or a JSON wrapper
-``{"message": "...", "format": "pacs.008", "as_of": "2021-01-20"}``. The format is recognised from the
-message itself, as the CLI does; a ``format`` given in the wrapper must agree with it.
+``{"message": "...", "format": "pacs.008", "as_of": "2021-01-20", "transaction": "wind-down"}``. The
+format is recognised from the message itself, as the CLI does; a ``format`` given in the wrapper must
+agree with it. ``transaction`` (in the wrapper, or ``?transaction=`` for a raw body; default
+``payment``) is the caller's statement of what the payment is for, which is what a license such as
+Venezuela GL 38 (``wind-down``) authorizes; a line of the message that reads like one is only recorded
+(``transaction.message_hint``), as :mod:`clearance.payments.screen` explains.
 
 A :class:`~clearance.payments.screen.PaymentScreener` is built per screener snapshot (a
 :class:`~clearance.api.service.Loaded`) the first time a payment needs it, so a list swap brings a new
@@ -47,7 +51,7 @@ from clearance.payments.screen import ListedIdentifiers, PaymentDecision, Paymen
 from clearance.payments.screen import record as ledger_record
 from clearance.policy.decide import PolicyContext
 from clearance.policy.licenses import eastern_day
-from clearance.policy.types import MessageOutcome, Outcome
+from clearance.policy.types import TRANSACTION_TYPES, MessageOutcome, Outcome
 from clearance.store import Store, open_store
 
 router = APIRouter(tags=["Payments"])
@@ -58,6 +62,24 @@ MAX_ALTERNATES = 4
 
 Format = Literal["pacs.008", "pain.001", "MT103"]
 assert set(get_args(Format)) == {k.value for k in MessageKind}, "keep Format in step with MessageKind"
+TransactionType = Literal[
+    "any",
+    "payment",
+    "wind-down",
+    "new-debt",
+    "new-equity",
+    "securities",
+    "correspondent-account",
+    "export",
+    "humanitarian",
+]
+assert get_args(TransactionType) == TRANSACTION_TYPES, "keep TransactionType in step with the policy layer"
+_TRANSACTION_HELP = (
+    "What the payment is for, as licenses read it: `payment` (default) or e.g. `wind-down` (Venezuela "
+    "GL 38 authorizes wind-down dealings with CEIEC until 2021-01-14 00:01 US Eastern). Only this field "
+    "states it; a purpose or remittance line in the message that reads like a type is recorded as "
+    "`transaction.message_hint` and authorizes nothing."
+)
 
 XML_TYPES = ("application/xml", "text/xml")
 TEXT_TYPES = ("text/plain",)
@@ -75,6 +97,7 @@ class PaymentScreenRequest(BaseModel):
             "examples": [
                 {"message": "{1:F01FNBCUS44AXXX0417000123}{2:I103BKCHCNBJX110N}{4:\n:20:REF\n...\n-}"},
                 {"message": "<?xml version=...", "format": "pacs.008", "as_of": "2021-01-20"},
+                {"message": "<?xml version=...", "as_of": "2020-12-15", "transaction": "wind-down"},
             ]
         },
     )
@@ -96,6 +119,7 @@ class PaymentScreenRequest(BaseModel):
         "Eastern. Default: now. The lists in force that day are screened.",
         examples=["2021-01-20", "2021-01-20T10:00:00-05:00"],
     )
+    transaction: TransactionType | None = Field(None, description=_TRANSACTION_HELP)
 
 
 # -- the answer (documentation of what :meth:`PaymentDecision.to_dict` and the ledger produce) ---------
@@ -178,6 +202,43 @@ class ListVersionOut(BaseModel):
     entity_count: int
 
 
+class ConditionConsequenceOut(ConditionOut):
+    consequence: Literal["blocked_account"] | None = Field(
+        ...,
+        description="What recording the payment does about it: `blocked_account` appends a `block` ledger "
+        "entry naming the license (the funds go to a blocked account; a Report of Blocked Property falls "
+        "due). Null: shown, left to the bank.",
+    )
+
+
+class AuthorizationOut(BaseModel):
+    """A license an AUTHORIZED decision rests on."""
+
+    license_id: str
+    title: str
+    window: str = Field(..., description="Valid from (inclusive) to (exclusive), in the license's time zone")
+    valid_from: str | None
+    valid_until: str | None
+    conditions: list[ConditionConsequenceOut]
+    parties: list[str] = Field(..., description="The parties (element paths / MT103 tags) it authorizes")
+    entities: list[str]
+
+
+class TransactionHintOut(BaseModel):
+    type: str
+    kind: str
+    path: str
+    text: str
+    authorizes: Literal[False]
+
+
+class TransactionOut(BaseModel):
+    type: TransactionType = Field(..., description="The type the message was judged as (the caller's)")
+    message_hint: TransactionHintOut | None = Field(
+        ..., description="A purpose, instruction or remittance line that reads like a type; recorded only"
+    )
+
+
 class PaymentScreenResponse(BaseModel):
     request_id: str = Field(..., description="Names this call's record in the audit log")
     audit_seq: int
@@ -188,7 +249,11 @@ class PaymentScreenResponse(BaseModel):
     source: str | None
     amount: str
     currency: str
+    transaction: TransactionOut
     reasons: list[ReasonOut] = Field(..., description="The reasons that set the outcome, strongest first")
+    authorizations: list[AuthorizationOut] = Field(
+        ..., description="The licenses AUTHORIZED reasons rest on: window, conditions and their consequences"
+    )
     parties: list[PartyDecisionOut]
     payment: dict[str, Any] = Field(
         ..., description="The message as parsed: parties, free text, transactions"
@@ -349,13 +414,20 @@ class PaymentDesk:
         return found.screener
 
     def screen(
-        self, loaded: Loaded, data: bytes, source: str, as_of: datetime | None, expected: str | None = None
+        self,
+        loaded: Loaded,
+        data: bytes,
+        source: str,
+        as_of: datetime | None,
+        expected: str | None = None,
+        transaction: str | None = None,
     ) -> tuple[PaymentDecision, list[LedgerEntry]]:
-        """Decide the message and write its consequences to the ledger, as the CLI does. A message of
-        another format than ``expected`` is refused before anything is written."""
+        """Decide the message as a ``transaction`` of that type and write its consequences to the ledger,
+        as the CLI does. A message of another format than ``expected`` is refused before anything is
+        written."""
         with self.lock:
             screener = self.screener_for(loaded)
-            result = screener.screen_bytes(data, source=source, as_of=as_of)
+            result = screener.screen_bytes(data, source=source, as_of=as_of, transaction=transaction)
             found = result.payment.kind.value if result.payment is not None else None
             if expected is not None and found is not None and found != expected:
                 raise Problem(
@@ -387,17 +459,26 @@ class _Message:
     format: str | None
     as_of: datetime | None
     pointer: str  # where the message is in the body, for problem documents
+    transaction: str | None = None
 
 
 def _content_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-async def _read_message(request: Request, as_of: datetime | None) -> _Message:
+def _given_twice(name: str) -> Problem:
+    return Problem(
+        422,
+        f"{name}: give it in the body or as a query parameter, not both",
+        errors=[{"pointer": f"#/{name}", "field": name, "in": "body", "detail": "also given in the query"}],
+    )
+
+
+async def _read_message(request: Request, as_of: datetime | None, transaction: str | None) -> _Message:
     content_type = _content_type(request)
     body = await request.body()
     if content_type in XML_TYPES or content_type.endswith("+xml") or content_type in TEXT_TYPES:
-        return _Message(body, content_type, None, as_of, "#")
+        return _Message(body, content_type, None, as_of, "#", transaction)
     if content_type == "application/json" or content_type.endswith("+json"):
         try:
             wrapper = PaymentScreenRequest.model_validate_json(body)
@@ -406,20 +487,16 @@ async def _read_message(request: Request, as_of: datetime | None) -> _Message:
                 [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
             ) from None
         if wrapper.as_of is not None and as_of is not None:
-            raise Problem(
-                422,
-                "as_of: give it in the body or as a query parameter, not both",
-                errors=[
-                    {
-                        "pointer": "#/as_of",
-                        "field": "as_of",
-                        "in": "body",
-                        "detail": "also given in the query",
-                    }
-                ],
-            )
+            raise _given_twice("as_of")
+        if wrapper.transaction is not None and transaction is not None:
+            raise _given_twice("transaction")
         return _Message(
-            wrapper.message.encode("utf-8"), content_type, wrapper.format, wrapper.as_of or as_of, "#/message"
+            wrapper.message.encode("utf-8"),
+            content_type,
+            wrapper.format,
+            wrapper.as_of or as_of,
+            "#/message",
+            wrapper.transaction or transaction,
         )
     raise Problem(
         415,
@@ -454,6 +531,10 @@ async def screen_payment(
             "or `as_of` in the JSON wrapper. Default: now.",
         ),
     ] = None,
+    transaction: Annotated[
+        TransactionType | None,
+        QueryParam(description=_TRANSACTION_HELP + " Or `transaction` in the JSON wrapper."),
+    ] = None,
 ) -> Response:
     """Screen one pacs.008, pain.001 or MT103 message: every party and agent (names, BIC, IBAN, LEI),
     countries and free text; decide PASS, HOLD, BLOCK, REJECT or AUTHORIZED with the reasons, each naming
@@ -462,16 +543,20 @@ async def screen_payment(
     A BLOCK or REJECT appends to the blocked-property ledger (the entries are in the answer). A message
     that cannot be read completely is refused with a 422 naming the element or field and line at fault,
     and kept in the ledger's rejected messages. Every call is recorded in the audit log (`request_id`)
-    before it is answered. Wind-down and other transaction types are not taken: like
-    `clearance payments screen`, every message is judged as a payment.
+    before it is answered. `transaction` (default `payment`; e.g. `wind-down`) says what the payment is
+    for, as `clearance payments screen --transaction` does: an AUTHORIZED answer names the license, its
+    window and conditions (`authorizations`), and a condition sending the funds to a blocked account
+    appends a `block` ledger entry naming the license.
     """
     service: Service = request.app.state.service
     with service.screening():
-        return await _screen(service, request, caller, as_of)
+        return await _screen(service, request, caller, as_of, transaction)
 
 
-async def _screen(service: Service, request: Request, caller: Caller, as_of: datetime | None) -> Response:
-    message = await _read_message(request, as_of)
+async def _screen(
+    service: Service, request: Request, caller: Caller, as_of: datetime | None, transaction: str | None
+) -> Response:
+    message = await _read_message(request, as_of, transaction)
     check_rate(service, caller, 1)
     when = message.as_of
     loaded = await loaded_for(service, eastern_day(when) if when is not None else None, None)
@@ -480,7 +565,9 @@ async def _screen(service: Service, request: Request, caller: Caller, as_of: dat
         f" (X-Request-Id {client_request_id})" if client_request_id else ""
     )
     desk = PaymentDesk.of(request)
-    result, entries = await asyncio.to_thread(desk.screen, loaded, message.data, source, when, message.format)
+    result, entries = await asyncio.to_thread(
+        desk.screen, loaded, message.data, source, when, message.format, message.transaction
+    )
     decision = result.to_dict()
     sha256 = hashlib.sha256(message.data).hexdigest()
     payload: dict[str, Any] = {
@@ -489,6 +576,7 @@ async def _screen(service: Service, request: Request, caller: Caller, as_of: dat
         "content_type": message.content_type,
         "format": message.format,
         "as_of": when.isoformat() if when is not None else None,
+        "transaction": result.transaction,
         "message_sha256": sha256,
         **_message_text(message.data),
         "list_versions": loaded.versions_json,
