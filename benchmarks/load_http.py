@@ -8,13 +8,18 @@ The server is the real ``python -m clearance serve`` (uvicorn, httptools, uvloop
 API keys on and every call durably recorded in the audit log. The client is this process: an asyncio
 HTTP/1.1 keep-alive client on raw sockets (one connection per simulated client, each sending its next
 request when the previous answer arrived), so the client costs as little CPU as possible on the same
-machine. Each request screens one name drawn from a fixed mix of listed names, variants and unlisted names.
+machine. Each request screens one name. ``--names distinct`` (the default) sends every name once per run:
+the labelled dev queries (listed names' variants and unlisted names, from ../shared/eval) followed by
+synthetic names (benchmarks/generate_names.py), so the server's answer cache never helps and every request
+is screened. ``--names repeated`` cycles through 20 names, as traffic that screens the same counterparties
+again and again, and shows the answer cache at work.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform
 import random
@@ -24,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -33,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 NAMES = [
     "China National Electronics Import and Export Corporation",
@@ -141,9 +148,33 @@ def request_bytes(path: str, body: bytes | None, token: str) -> bytes:
 _LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
 
 
+def distinct_queries(n: int) -> list[dict[str, str]]:
+    """``n`` different queries: the dev set's, then synthetic names (needs Faker: the bench extra)."""
+    out: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    dev = SHARED / "eval" / "dev" / "queries.jsonl"
+    if dev.exists():
+        for line in dev.read_text(encoding="utf-8").splitlines():
+            row = orjson.loads(line)
+            out.append({"name": row["name"], "schema": row.get("schema") or "Thing"})
+    from generate_names import entities
+
+    for row in entities(n, seed=7):
+        out.append({"name": row["name"], "schema": row["schema"]})
+        if len(out) >= n:
+            break
+    unique = []
+    for q in out:
+        if (q["name"], q["schema"]) not in seen:
+            seen.add((q["name"], q["schema"]))
+            unique.append(q)
+    return unique[:n]
+
+
 async def client(
     port: int,
     requests: list[bytes],
+    counter: Iterator[int],
     stop_at: float,
     start_at: float,
     latencies: list[float],
@@ -154,7 +185,6 @@ async def client(
     else send on a fixed schedule and time each request from its scheduled moment (open loop, no
     coordinated omission)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    i = random.randrange(len(requests))
     next_at = time.perf_counter() + random.random() * interval
     try:
         while True:
@@ -167,8 +197,7 @@ async def client(
                 started = time.perf_counter()
             if started >= stop_at:
                 return
-            writer.write(requests[i % len(requests)])
-            i += 1
+            writer.write(requests[next(counter) % len(requests)])
             head = await reader.readuntil(b"\r\n\r\n")
             match = _LENGTH.search(head)
             if match:
@@ -183,7 +212,13 @@ async def client(
 
 
 async def run_level(
-    port: int, requests: list[bytes], clients: int, seconds: float, warmup: float, rate: float = 0.0
+    port: int,
+    requests: list[bytes],
+    counter: Iterator[int],
+    clients: int,
+    seconds: float,
+    warmup: float,
+    rate: float = 0.0,
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[int] = []
@@ -191,7 +226,10 @@ async def run_level(
     start_at, stop_at = now + warmup, now + warmup + seconds
     interval = clients / rate if rate else 0.0
     await asyncio.gather(
-        *(client(port, requests, stop_at, start_at, latencies, errors, interval) for _ in range(clients))
+        *(
+            client(port, requests, counter, stop_at, start_at, latencies, errors, interval)
+            for _ in range(clients)
+        )
     )
     latencies.sort()
     n = len(latencies)
@@ -267,6 +305,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--endpoint", choices=["screen", "healthz"], default="screen")
     parser.add_argument(
+        "--names",
+        choices=["distinct", "repeated"],
+        default="distinct",
+        help="every name once per run (default), or 20 names over and over",
+    )
+    parser.add_argument(
         "--rate", type=float, default=0.0, help="open loop: total requests/s (0: closed loop)"
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes (clearance serve --workers)")
@@ -282,15 +326,22 @@ def main() -> None:
         try:
             if args.endpoint == "healthz":
                 requests = [request_bytes("/healthz", None, token)]
-            else:
+            elif args.names == "repeated":
                 requests = [
                     request_bytes("/v1/screen", orjson.dumps({"name": name}), token) for name in NAMES
                 ]
+            else:
+                requests = [
+                    request_bytes("/v1/screen", orjson.dumps(q), token) for q in distinct_queries(100_000)
+                ]
+            counter = itertools.count(random.randrange(len(requests)) if args.names == "repeated" else 0)
             rows = []
             for level in (int(c) for c in args.clients.split(",")):
                 before = audit_commits(port)
                 cpu_before = server_cpu(proc.pid)
-                row = asyncio.run(run_level(port, requests, level, args.seconds, args.warmup, args.rate))
+                row = asyncio.run(
+                    run_level(port, requests, counter, level, args.seconds, args.warmup, args.rate)
+                )
                 cpu = server_cpu(proc.pid) - cpu_before
                 after = audit_commits(port)
                 total = row["requests"] * (args.seconds + args.warmup) / args.seconds  # warm-up included
@@ -313,7 +364,8 @@ def main() -> None:
             proc.terminate()
             proc.wait()
     print(
-        f"# {args.endpoint}, {args.workers} worker(s), against {described}; {machine()}; {datetime.now(UTC):%Y-%m-%d}"
+        f"# {args.endpoint}, {args.names} names, {args.workers} worker(s), against {described}; {machine()}; "
+        f"{datetime.now(UTC):%Y-%m-%d}"
     )
 
 
