@@ -42,6 +42,7 @@ from starlette.responses import Response
 
 from clearance.api.auth import Caller, ScreenCaller
 from clearance.api.problems import MEDIA_TYPE, Problem, problem_response
+from clearance.api.screen import ListVersionOut
 from clearance.api.screening import JSONBytes, check_rate, loaded_for
 from clearance.api.screening import record as audit_record
 from clearance.api.service import Loaded, Service
@@ -190,16 +191,6 @@ class LedgerEntryOut(BaseModel):
     message_sha256: str | None
     details: dict[str, Any]
     hash: str
-
-
-class ListVersionOut(BaseModel):
-    id: int
-    list: str
-    label: str
-    published: str
-    imported_at: str
-    content_hash: str
-    entity_count: int
 
 
 class ConditionConsequenceOut(ConditionOut):

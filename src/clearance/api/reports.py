@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from clearance.api.auth import AnalystCaller
+from clearance.api.payments import LedgerEntryOut
 from clearance.api.problems import Problem
 from clearance.api.service import Service
 from clearance.ledger import Ledger
@@ -139,31 +140,16 @@ class HoldingOut(BaseModel):
     releases: list[int]
 
 
-class LedgerEntryOut(BaseModel):
-    seq: int
-    kind: Literal["block", "release", "reject"]
+class LedgerRowOut(LedgerEntryOut):
+    """A ledger entry with where it stands now."""
+
     status: Literal["held", "partly-released", "released", "rejected", "release"]
-    ref: int | None
-    event_date: str
-    recorded_at: str
-    owner: str
-    owner_entity_id: str | None
-    programs: list[str]
-    amount: str
-    currency: str
-    annual_rate: str | None
-    license_id: str | None
-    message_id: str | None
-    message_kind: str | None
-    message_sha256: str | None
-    details: dict[str, Any]
-    hash: str
     holding: HoldingOut | None = Field(..., description="For blocks: principal still held and interest")
 
 
 class LedgerOut(BaseModel):
     as_of: str
-    entries: list[LedgerEntryOut]
+    entries: list[LedgerRowOut]
 
 
 def _filer() -> Filer:

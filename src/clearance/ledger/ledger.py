@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -41,7 +41,7 @@ from typing import Any, Self
 import orjson
 
 from clearance.errors import ClearanceError
-from clearance.store.sqlite_util import connect, migrate
+from clearance.store.sqlite_util import connect, migrate, write_transaction
 
 GENESIS = "0" * 64
 
@@ -247,16 +247,8 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One immediate transaction: appends from several processes are serialised, chain intact."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db)
 
     # -- appends ---------------------------------------------------------------------------------
 

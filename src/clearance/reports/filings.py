@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ import orjson
 from clearance.errors import ClearanceError
 from clearance.reports.holidays import business_days_between
 from clearance.reports.ofac import Report, to_json
-from clearance.store.sqlite_util import connect, migrate
+from clearance.store.sqlite_util import connect, migrate, write_transaction
 
 GENESIS = "0" * 64
 ACTIONS = ("filed", "retracted")
@@ -156,15 +156,8 @@ class FilingStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db)
 
     # -- appends ---------------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ The list store, the policy tables, the ledger and the audit log each keep their 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +31,19 @@ def connect(path: str | Path, *, durable: bool = False) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{target}: cannot open the database: {exc}") from exc
     return db
+
+
+@contextmanager
+def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One immediate transaction on an autocommit connection (:func:`connect`): appends from several
+    processes are serialised, so a hash chain read and extended inside it stays one chain."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def migrate(db: sqlite3.Connection, migrations: Sequence[str], *, table: str) -> int:
