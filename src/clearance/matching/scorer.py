@@ -73,13 +73,24 @@ class NameComparison:
 
 
 class SimilarityTable:
-    """Similarities of a query name's tokens to a set of index tokens, as nested lists for fast lookup."""
+    """Similarities of a query name's tokens to a set of index tokens, computed once per query name for
+    all its candidates: ``hits[token]`` lists ``(query position, similarity)`` of the pairs at or above
+    :data:`MIN_SIM` (query order), the only ones an alignment may use."""
 
-    __slots__ = ("columns", "rows")
+    __slots__ = ("hits",)
 
     def __init__(self, index: MatchIndex, query: QueryName, token_ids: list[int]) -> None:
-        self.columns = {t: j for j, t in enumerate(token_ids)}
-        self.rows = similarity_matrix(index, query, token_ids).tolist()
+        sim = similarity_matrix(index, query, token_ids)
+        qpos, cpos = np.nonzero((sim >= MIN_SIM).T)  # by token, then query position
+        hits: dict[int, list[tuple[int, float]]] = {}
+        for i, j, s in zip(cpos.tolist(), qpos.tolist(), sim[cpos, qpos].tolist()):
+            t = token_ids[j]
+            row = hits.get(t)
+            if row is None:
+                hits[t] = [(i, s)]
+            else:
+                row.append((i, s))
+        self.hits = hits
 
 
 def _edit_sim(
@@ -150,14 +161,8 @@ def compare(index: MatchIndex, query: QueryName, name_id: int, table: Similarity
     """Align ``query`` with listed name ``name_id`` and measure coverage and evidence."""
     tokens = index.name_tokens[name_id]
     nq, nc = len(query.canon), len(tokens)
-    rows, columns = table.rows, table.columns
-    cols = [columns[t] for t in tokens]
-    pairs = [
-        (s, -abs(i - j), i, j)
-        for i, row in enumerate(rows)
-        for j, c in enumerate(cols)
-        if (s := row[c]) >= MIN_SIM
-    ]
+    hits = table.hits
+    pairs = [(s, -abs(i - j), i, j) for j, t in enumerate(tokens) if t in hits for i, s in hits[t]]
     pairs.sort(reverse=True)
     q_used = [False] * nq
     c_used = [False] * nc

@@ -1,0 +1,91 @@
+"""Per-query CPU cost of the matcher: ``Screener.screen(query, limit=10, explain=True)`` on OFAC SDN 2021-07-07.
+
+    python benchmarks/matcher_speed.py [--rounds 3] [--profile out.prof] [--digest]
+
+Builds the index over the SDN snapshot in memory (as benchmarks/eval_dev.py does), screens every name of
+../shared/eval/dev/queries.jsonl (2,550, each with its schema) ``--rounds`` times and reports the CPU time
+per query (median, mean, p99) of the fastest round; the HTTP service's distinct-name throughput is bound
+by this. ``--digest`` prints a SHA-256 of every result (scores, explanations) to compare two versions of
+the matcher; ``--profile`` writes a cProfile of one more round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import json
+import statistics
+import time
+from pathlib import Path
+
+import orjson
+from common import SHARED, machine, require_shared
+
+from clearance.errors import QueryError
+from clearance.lists.ofac_csv import read
+from clearance.matching.screener import Screener
+from clearance.matching.types import Match, Query
+
+SDN = SHARED / "data" / "lists" / "ofac-sdn" / "2021-07-07"
+QUERIES = SHARED / "eval" / "dev" / "queries.jsonl"
+
+
+def screen(screener: Screener, query: Query) -> list[Match]:
+    try:
+        return screener.screen(query, limit=10, explain=True)
+    except QueryError:
+        return []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=Path)
+    parser.add_argument("--digest", action="store_true")
+    args = parser.parse_args()
+    require_shared()
+    screener = Screener.from_entities(
+        read(sorted(SDN.glob("*.csv")), "ofac-sdn").entities, list_version="ofac-sdn@2021-07-07"
+    )
+    rows = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    queries = [Query(name=r["name"], schema=r.get("schema") or "Thing") for r in rows]
+    for q in queries[:200]:  # warm the analysis caches a long-running service would have warm
+        screen(screener, q)
+    best: list[float] | None = None
+    for _ in range(args.rounds):
+        times = []
+        for q in queries:
+            started = time.process_time()
+            screen(screener, q)
+            times.append(time.process_time() - started)
+        if best is None or sum(times) < sum(best):
+            best = times
+    assert best is not None
+    ms = sorted(1000 * t for t in best)
+    m = machine()
+    print(
+        f"{len(ms)} queries, explain=True limit=10, CPU per query (best of {args.rounds} rounds): "
+        f"median {statistics.median(ms):.3f} ms  mean {statistics.fmean(ms):.3f} ms  "
+        f"p99 {ms[int(len(ms) * 0.99)]:.3f} ms  max {ms[-1]:.3f} ms"
+    )
+    print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, load {m['load']}, {m['date']}")
+    if args.digest:
+        digest = hashlib.sha256()
+        for q in queries:
+            digest.update(orjson.dumps([r.to_dict() for r in screen(screener, q)]) + b"\n")
+        print(f"results sha256 {digest.hexdigest()}")
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for q in queries:
+            screen(screener, q)
+        profiler.disable()
+        profiler.dump_stats(str(args.profile))
+        print(f"profile written to {args.profile}")
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"total {time.perf_counter() - started:.1f}s")
