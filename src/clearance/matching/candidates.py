@@ -165,7 +165,7 @@ def candidate_names(
         tweights = parts_w[0] if len(parts_w) == 1 else np.concatenate(parts_w)
         if len(tokens):
             # a token reached through several keys is expanded to its names once, with the summed weight
-            tokens, inverse = np.unique(tokens, return_inverse=True)
+            tokens, inverse = _unique(tokens)
             tweights = np.bincount(inverse, weights=tweights).astype(np.float64, copy=False)
             names, weights = _gather(index.token_start, index.token_names, tokens, tweights)
     if query.name_hashes:
@@ -177,7 +177,7 @@ def candidate_names(
     if not len(names):
         return np.zeros(0, dtype=np.int64)
     # sum key weights per listed name over the names reached only (not the whole index)
-    reached, inverse = np.unique(names, return_inverse=True)
+    reached, inverse = _unique(names)
     scores: npt.NDArray[np.float64] = np.bincount(inverse, weights=weights).astype(np.float64, copy=False)
     scores[~mask[reached]] = 0.0
     # like a Dice coefficient: shared weight over the size of both names, so a short listed name
@@ -189,6 +189,19 @@ def candidate_names(
     top = nonzero[np.argsort(-scores[nonzero], kind="stable")]
     result: npt.NDArray[np.int64] = reached[top]
     return result
+
+
+def _unique(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+    """``np.unique(values, return_inverse=True)`` of a non-empty array, without its overhead (a third of
+    the time on the few hundred ids a query reaches)."""
+    order = values.argsort()
+    ordered = values[order]
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = np.empty(len(values), dtype=np.intp)
+    inverse[order] = first.cumsum() - 1
+    return ordered[first], inverse
 
 
 def _find(sorted_hashes: npt.NDArray[np.uint64], hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:

@@ -147,6 +147,8 @@ class MatchIndex:
     token_form_differs: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     token_skel_id: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     token_abjad_id: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # the code of each token's first written letter (initials meet words starting with it)
+    token_first: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     def __post_init__(self) -> None:
         n = len(self.token_canon)
@@ -158,6 +160,9 @@ class MatchIndex:
         )
         self.token_skel_id = np.asarray(self.token_skel, dtype=np.int64)
         self.token_abjad_id = np.asarray(self.token_abjad, dtype=np.int64)
+        self.token_first = np.fromiter(
+            (ord(f[0]) if f else -1 for f in self.token_form), dtype=np.int32, count=n
+        )
 
     @property
     def name_count(self) -> int:
@@ -514,6 +519,7 @@ _DERIVED = frozenset(
         "token_form_differs",
         "token_skel_id",
         "token_abjad_id",
+        "token_first",
     }
 )
 

@@ -147,9 +147,8 @@ def similarity_matrix(index: MatchIndex, query: QueryName, token_ids: list[int])
         sim = np.where(same_abjad, np.maximum(sim, floor), sim)
     # initials: a one-letter token against a word starting with that letter
     if 1 in query.lengths or (clen == 1).any():
-        forms = [index.token_form[t] for t in token_ids]
-        qfirst = np.array([c[0] for c in query.forms])
-        cfirst = np.array([c[0] for c in forms])
+        qfirst = np.array([ord(f[0]) for f in query.forms], dtype=np.int32)
+        cfirst = index.token_first[tid]
         initial = ((qlen[:, None] == 1) | (clen[None, :] == 1)) & (qfirst[:, None] == cfirst[None, :])
         if numeric is not None:
             initial &= ~numeric

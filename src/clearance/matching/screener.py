@@ -265,7 +265,8 @@ class Screener:
         index = self.index
         name_tokens = index.name_tokens
         id_list = ids.tolist()
-        token_ids = sorted({t for n in id_list for t in name_tokens[n]})
+        # in any order: the table is looked up by token
+        token_ids = list(set().union(*[name_tokens[n] for n in id_list]))
         table = SimilarityTable(index, qname, token_ids)
         name_entity = index.name_entity
         for n in id_list:

@@ -53,11 +53,13 @@ class NameTokens:
 
 @lru_cache(maxsize=1)
 def _phrase_index() -> tuple[
-    dict[tuple[str, ...], tuple[str, str]], int, dict[tuple[str, ...], tuple[str, str]], int
+    dict[tuple[str, ...], tuple[str, str]], int, dict[tuple[str, ...], tuple[str, str]], int, frozenset[str]
 ]:
+    """Legal forms and business words by their words, the longest of each, and every phrase's first word."""
     legal = {k: (v, "legal") for k, v in legal_forms().items()}
     abbr = {k: (v, "word") for k, v in abbreviations().items()}
-    return legal, max(map(len, legal)), abbr, max(map(len, abbr))
+    first = frozenset(k[0] for k in [*legal, *abbr])
+    return legal, max(map(len, legal)), abbr, max(map(len, abbr)), first
 
 
 @lru_cache(maxsize=65536)
@@ -101,6 +103,7 @@ def abjad_key(token: str) -> str:
     return re.sub(r"(.)\1+", r"\1", key)
 
 
+@lru_cache(maxsize=65536)
 def _kind(form: str, organisation: bool) -> str:
     if any(c.isdigit() for c in form):
         return "number"
@@ -114,11 +117,11 @@ def _kind(form: str, organisation: bool) -> str:
 
 def analyse_tokens(raw: list[str], *, organisation: bool = True) -> tuple[Token, ...]:
     """Analyse already tokenised text: phrases (legal forms, business words) first, then single words."""
-    legal, legal_len, abbr, abbr_len = _phrase_index()
+    legal, legal_len, abbr, abbr_len, first = _phrase_index()
     out: list[Token] = []
     i, n = 0, len(raw)
     while i < n:
-        if organisation:
+        if organisation and raw[i] in first:
             hit = None
             for size in range(min(max(legal_len, abbr_len), n - i), 0, -1):
                 phrase = tuple(raw[i : i + size])
