@@ -92,7 +92,8 @@ def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
         # shared key counts once, as for any other query
         rows, unknown = [], [tuple(token_key_set)]
     name_key_set: set[str] = set()
-    for _, _, joined in joins(forms):
+    joined_forms = [j for _, _, j in joins(forms)]
+    for joined in joined_forms:
         if len(joined) >= 4:
             name_key_set.add("t" + joined)
     if len(forms) >= 2 and len("".join(forms)) >= 4:
@@ -125,7 +126,7 @@ def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
         numbers,
         [len(c) for c in canon],
         frozenset(f[:k] for f in forms for k in range(1, len(f))),
-        frozenset(j for _, _, j in joins(forms)),
+        frozenset(joined_forms),
         abjad,
         rows,
         # both tables are searched for every key: a query word may be a listed join ("albatahai" /

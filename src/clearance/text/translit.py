@@ -10,11 +10,17 @@ Text that is already ASCII is returned unchanged.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from anyascii import anyascii
 
 from clearance.text.tables import greek_digraphs, hangul_jamo, hangul_syllables
+
+# scripts found by code point range (a regular expression scans a name many times faster than a loop)
+_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_ABJAD = re.compile("[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufefc]")
 
 
 def _is_syllabic(c: str) -> bool:
@@ -27,7 +33,7 @@ def to_latin(text: str) -> str:
     """``text`` in Latin ASCII letters; characters without a transliteration vanish, never an exception."""
     if text.isascii():
         return text
-    if any(0x0370 <= ord(c) <= 0x03FF or 0x1F00 <= ord(c) <= 0x1FFF for c in text):
+    if _GREEK.search(text):
         text = _greek_pairs(text)
     out = []
     for c in text:
@@ -41,7 +47,7 @@ def to_latin(text: str) -> str:
 
 def has_hangul(text: str) -> bool:
     """Whether ``text`` holds a Hangul syllable."""
-    return any(0xAC00 <= ord(c) <= 0xD7A3 for c in text)
+    return _HANGUL.search(text) is not None
 
 
 def hangul_mccune_reischauer(text: str) -> str:
@@ -66,9 +72,7 @@ def hangul_mccune_reischauer(text: str) -> str:
 def is_abjad(text: str) -> bool:
     """Whether ``text`` holds Arabic-script (Arabic, Persian, Urdu) or Hebrew letters, which leave short
     vowels unwritten."""
-    return any(
-        0x0590 <= ord(c) <= 0x06FF or 0x0750 <= ord(c) <= 0x077F or 0xFB1D <= ord(c) <= 0xFEFC for c in text
-    )
+    return _ABJAD.search(text) is not None
 
 
 def _greek_pairs(text: str) -> str:
