@@ -93,7 +93,9 @@ def setup_home(home: Path, data: str) -> str:
     return described
 
 
-def start_server(home: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    home: Path, workers: int = 1, extra: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[bytes], int]:
     port_file = home / "port"
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     cmd = [
@@ -115,6 +117,7 @@ def start_server(home: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes],
         "1000000",
         "--workers",
         str(workers),
+        *extra,
     ]
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
     while not port_file.exists():
@@ -314,6 +317,9 @@ def main() -> None:
         "--rate", type=float, default=0.0, help="open loop: total requests/s (0: closed loop)"
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes (clearance serve --workers)")
+    parser.add_argument(
+        "--answer-cache", type=int, default=None, help="clearance serve --answer-cache (default: the server's)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON lines")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -322,7 +328,8 @@ def main() -> None:
         from tests.api.harness import make_key
 
         token = make_key(home, "screen", "load benchmark")
-        proc, port = start_server(home, args.workers)
+        extra = ("--answer-cache", str(args.answer_cache)) if args.answer_cache is not None else ()
+        proc, port = start_server(home, args.workers, extra)
         try:
             if args.endpoint == "healthz":
                 requests = [request_bytes("/healthz", None, token)]
