@@ -31,17 +31,16 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import orjson
 
 from clearance.errors import ClearanceError
-from clearance.store.sqlite_util import connect, migrate, write_transaction
+from clearance.store.sqlite_util import DurableDatabase
 
 GENESIS = "0" * 64
 
@@ -230,25 +229,11 @@ _ENTRY_COLUMNS = (
 )
 
 
-class Ledger:
+class Ledger(DurableDatabase):
     """The append-only blocked-property ledger in one SQLite file (shared with the rest of Clearance)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._db = connect(self.path, durable=True)
-        migrate(self._db, MIGRATIONS, table="ledger_migrations")
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return write_transaction(self._db)
+    migrations = MIGRATIONS
+    migration_table = "ledger_migrations"
 
     # -- appends ---------------------------------------------------------------------------------
 

@@ -17,20 +17,17 @@ A report's status on a day (:func:`report_statuses`): ``filed`` (on what day, on
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import orjson
 
 from clearance.errors import ClearanceError
 from clearance.reports.holidays import business_days_between
 from clearance.reports.ofac import Report, to_json
-from clearance.store.sqlite_util import connect, migrate, write_transaction
+from clearance.store.sqlite_util import DurableDatabase
 
 GENESIS = "0" * 64
 ACTIONS = ("filed", "retracted")
@@ -139,25 +136,11 @@ def _text(value: str | None, name: str) -> str | None:
     return value.strip()
 
 
-class FilingStore:
+class FilingStore(DurableDatabase):
     """The append-only filing records, in the same SQLite file as the ledger (own migrations)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._db = connect(self.path, durable=True)
-        migrate(self._db, MIGRATIONS, table="report_filing_migrations")
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return write_transaction(self._db)
+    migrations = MIGRATIONS
+    migration_table = "report_filing_migrations"
 
     # -- appends ---------------------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from clearance.errors import StoreError
 
@@ -44,6 +45,34 @@ def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+class DurableDatabase:
+    """A SQLite file whose commits reach the disk, migrated on open; a context manager.
+
+    Subclasses name their ``migrations`` and the ``migration_table`` that records them, and append in
+    :meth:`_write` transactions (the ledger, the report filings).
+    """
+
+    migrations: Sequence[str] = ()
+    migration_table = ""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db = connect(self.path, durable=True)
+        migrate(self._db, self.migrations, table=self.migration_table)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db)
 
 
 def migrate(db: sqlite3.Connection, migrations: Sequence[str], *, table: str) -> int:
