@@ -306,8 +306,8 @@ def _identifier_keys(kind: str, value: str) -> list[tuple[str, str]]:
     return keys
 
 
-def _id_match(ref: ListedRef, query_value: str, how: str) -> Match:
-    feature = FeatureScore("identifier_exact", 1.0, 1.0, how)
+def _certain_match(ref: ListedRef, explanation: Explanation) -> Match:
+    """``ref``'s entity as a certain match (score 1), for an exact identifier or a listed name in text."""
     return Match(
         entity_id=ref.entity_id,
         score=1.0,
@@ -315,23 +315,20 @@ def _id_match(ref: ListedRef, query_value: str, how: str) -> Match:
         name=ref.caption,
         schema=ref.schema,
         list_version=ref.list_version,
-        explanation=Explanation(query_value, ref.value, [], [feature]),
+        explanation=explanation,
     )
+
+
+def _id_match(ref: ListedRef, query_value: str, how: str) -> Match:
+    feature = FeatureScore("identifier_exact", 1.0, 1.0, how)
+    return _certain_match(ref, Explanation(query_value, ref.value, [], [feature]))
 
 
 def _text_match(ref: ListedRef, text: str, words: str) -> Match:
     feature = FeatureScore(
         "name_in_free_text", 1.0, 1.0, f"the listed {ref.prop} {ref.value!r} is written in the text"
     )
-    return Match(
-        entity_id=ref.entity_id,
-        score=1.0,
-        match=True,
-        name=ref.caption,
-        schema=ref.schema,
-        list_version=ref.list_version,
-        explanation=Explanation(text, ref.value, [(words, words, 1.0)], [feature]),
-    )
+    return _certain_match(ref, Explanation(text, ref.value, [(words, words, 1.0)], [feature]))
 
 
 # -- results -----------------------------------------------------------------------------------------
