@@ -9,7 +9,6 @@ datasets, score, match, features), ``total`` and the ``query`` echoed back. ``da
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import OrderedDict
 from functools import lru_cache
@@ -427,7 +426,7 @@ async def _match(
             "topics": topics,
             "exclude_entity_ids": exclude_entity_ids,
         },
-        "queries": {q.id: {"example": echo, "query": dataclasses.asdict(q)} for q, echo in converted},
+        "queries": {q.id: {"example": echo, "query": q.to_dict()} for q, echo in converted},
         "list_versions": loaded.versions_json,
         "matcher_version": loaded.matcher_version,
         "threshold": cut,

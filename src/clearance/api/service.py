@@ -202,8 +202,8 @@ class Service:
         self.on_swap: list[Any] = []
         self.inflight = 0  # screening requests being handled (event loop thread only)
         self.awaiting = 0  # of those, the ones whose audit record is queued or being committed
-        self._id_pid = 0
-        self._id_prefix = ""
+        # request ids: a random prefix per Service (each server process builds its own) and a counter
+        self._id_prefix = os.urandom(10).hex()
         self._id_counter = itertools.count(1)
 
     # -- life ------------------------------------------------------------------------------------
@@ -348,12 +348,7 @@ class Service:
         return request_id, seq
 
     def _new_request_id(self) -> str:
-        """32 hex digits, unique across processes and restarts: a random prefix drawn once per process
-        (and again after a fork) and a counter. A uuid4 per request costs a system call each."""
-        pid = os.getpid()
-        if self._id_pid != pid:
-            self._id_pid, self._id_prefix = pid, os.urandom(10).hex()
-            self._id_counter = itertools.count(1)
+        """32 hex digits, unique across processes and restarts without a system call per request."""
         return f"{self._id_prefix}{next(self._id_counter):012x}"
 
     @contextlib.contextmanager
