@@ -33,7 +33,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearance.api.auth import authenticate
-from clearance.api.metrics import Metrics
+from clearance.api.metrics import Metrics, declared_length_problem, too_large
 from clearance.api.problems import (
     Problem,
     clearance_problem,
@@ -126,15 +126,9 @@ class ScreenFastLane:
     async def _body(self, headers: Mapping[str, str], receive: Receive) -> bytes:
         limit = self.service.config.max_body_bytes
         declared = headers.get("content-length")
-        if declared is not None:
-            try:
-                length = int(declared)
-            except ValueError:
-                length = -1
-            if length < 0:
-                raise _Refused(problem_response(400, "invalid Content-Length", instance=PATH))
-            if length > limit:
-                raise _Refused(_too_large(limit))
+        refused = declared_length_problem(declared, limit, PATH) if declared is not None else None
+        if refused is not None:
+            raise _Refused(refused)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -144,7 +138,7 @@ class ScreenFastLane:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise _Refused(_too_large(limit))
+                raise _Refused(too_large(limit, PATH))
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
@@ -161,12 +155,6 @@ def _error_response(exc: Exception) -> Response:
     if isinstance(exc, ClearanceError):
         return clearance_problem(exc, PATH)
     return unexpected_problem(exc, PATH)
-
-
-def _too_large(limit: int) -> Response:
-    return problem_response(
-        413, f"the request body is larger than {limit} bytes; send smaller batches", instance=PATH
-    )
 
 
 def _headers(scope: Scope) -> dict[str, str]:

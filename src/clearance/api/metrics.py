@@ -21,7 +21,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from starlette.responses import Response
 
+from clearance.api.problems import problem_response
 from clearance.api.service import Service
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the *_created series only add noise to every scrape
@@ -155,25 +157,12 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from clearance.api.problems import problem_response
-
         limit = self.max_bytes
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    length = -1
-                if length < 0 or length > limit:
-                    detail = (
-                        f"the request body is larger than {limit} bytes; send smaller batches"
-                        if length > limit
-                        else "invalid Content-Length"
-                    )
-                    response = problem_response(
-                        413 if length > limit else 400, detail, instance=scope["path"]
-                    )
-                    await _drain_and_send(response, scope, receive, send)
+                refused = declared_length_problem(value, limit, scope["path"])
+                if refused is not None:
+                    await _drain_and_send(refused, scope, receive, send)
                     return
         received = 0
 
@@ -189,12 +178,25 @@ class BodyLimitMiddleware:
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            response = problem_response(
-                413,
-                f"the request body is larger than {limit} bytes; send smaller batches",
-                instance=scope["path"],
-            )
-            await response(scope, receive, send)  # type: ignore[arg-type]
+            await too_large(limit, scope["path"])(scope, receive, send)  # type: ignore[arg-type]
+
+
+def too_large(limit: int, instance: str) -> Response:
+    return problem_response(
+        413, f"the request body is larger than {limit} bytes; send smaller batches", instance=instance
+    )
+
+
+def declared_length_problem(value: bytes | str, limit: int, instance: str) -> Response | None:
+    """The answer to a request whose ``Content-Length`` is not a length (400) or over ``limit`` (413);
+    ``None`` when the body may be read."""
+    try:
+        length = int(value)
+    except ValueError:
+        length = -1
+    if length < 0:
+        return problem_response(400, "invalid Content-Length", instance=instance)
+    return too_large(limit, instance) if length > limit else None
 
 
 class _TooLarge(HTTPException):
