@@ -1093,7 +1093,7 @@ def audit_replay(ctx: Context, request_id: str) -> None:
     record = AuditLog(audit_path(ctx.settings)).get(request_id)
     if record is None:
         raise click.ClickException(f"no audit record {request_id!r}")
-    report = replay(record, ctx.store)
+    report = replay(record, ctx.store, ctx.settings)
     versions = ", ".join(v["label"] for v in record.payload["list_versions"])
     click.echo(f"{request_id}: {report.queries} queries against {versions}")
     if report.recorded_matcher != report.current_matcher:

@@ -104,7 +104,8 @@ def test_every_screening_is_in_the_audit_log_and_reproducible(served: tuple[Serv
     assert any(m["match"] for m in recorded[0]["matches"]), "the fixture query should alert"
     assert log.verify().ok
     # reproduce: rebuild a screener from the recorded versions alone and screen the recorded query
-    report = replay(record, open_store(Settings.load(server.home)))
+    settings = Settings.load(server.home)
+    report = replay(record, open_store(settings), settings)
     assert report.same and report.queries == 1, report.differences
 
 
@@ -118,7 +119,7 @@ def test_replay_reports_a_record_that_no_longer_agrees(served: tuple[Server, dic
     payload = record.payload
     payload["results"][0]["matches"][0]["score"] = 0.5
     altered = dataclasses.replace(record, body=orjson.dumps(payload))
-    report = replay(altered, store)
+    report = replay(altered, store, Settings.load(server.home))
     assert not report.same
     assert payload["results"][0]["matches"][0]["entity_id"] in report.differences[0]
 
@@ -295,3 +296,21 @@ def test_without_the_answer_cache_every_query_is_screened(tmp_path: Path) -> Non
             r = post(server, "/v1/screen", {"name": "CEIEC"}, token)
             assert r.json()["results"][0]["matches"][0]["entity_id"] == "ofac-sdn:30502"
         assert _cache_counts(server) == (0, 0)
+
+
+def test_audit_show_and_replay_from_the_cli(served: tuple[Server, dict[str, str]]) -> None:
+    from click.testing import CliRunner
+
+    from clearance.cli import cli
+
+    server, keys = served
+    r = post(server, "/v1/screen", {"name": "CEIEC", "schema": "Organization"}, keys["screen"])
+    request_id = r.json()["request_id"]
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["--home", str(server.home), "audit", "show", request_id])
+    assert shown.exit_code == 0, shown.output
+    assert orjson.loads(shown.output)["payload"]["queries"][0]["name"] == "CEIEC"
+    replayed = runner.invoke(cli, ["--home", str(server.home), "audit", "replay", request_id])
+    assert replayed.exit_code == 0 and "same result" in replayed.output, replayed.output
+    missing = runner.invoke(cli, ["--home", str(server.home), "audit", "replay", "nope"])
+    assert missing.exit_code != 0 and "no audit record" in missing.output

@@ -14,6 +14,7 @@ from typing import Any
 
 from clearance.audit.log import StoredRecord
 from clearance.errors import ClearanceError, NotFound
+from clearance.settings import Settings
 from clearance.store import Store
 
 #: Scores are recorded rounded to four places; a replayed score within this of the record agrees.
@@ -33,10 +34,9 @@ class ReplayReport:
         return not self.differences
 
 
-def replay(record: StoredRecord, store: Store) -> ReplayReport:
+def replay(record: StoredRecord, store: Store, settings: Settings) -> ReplayReport:
     """Screen the record's queries again against its list versions and compare with what it recorded."""
     from clearance.matching import MATCHER_VERSION
-    from clearance.matching.index import build_index
     from clearance.matching.screener import Screener
     from clearance.matching.types import Query
 
@@ -56,8 +56,7 @@ def replay(record: StoredRecord, store: Store) -> ReplayReport:
                 f"record {record.request_id}: list version id {v['id']} in this store is not the one "
                 f"recorded (content {versions[-1].content_hash[:12]}…, recorded {v['content_hash'][:12]}…)"
             )
-    pairs = ((entity, v.label) for v in versions for entity in store.entities(v.id))
-    screener = Screener(build_index(pairs), float(payload["threshold"]))
+    screener = Screener.from_versions(store, settings, versions, threshold=float(payload["threshold"]))
     report = ReplayReport(
         request_id=record.request_id,
         queries=len(payload["queries"]),

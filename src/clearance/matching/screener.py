@@ -42,7 +42,7 @@ from clearance.matching.scorer import NameComparison, SimilarityTable, compare
 from clearance.matching.types import QUERY_SCHEMATA, Explanation, Match, Query
 from clearance.model import Entity
 from clearance.settings import Settings
-from clearance.store.base import Store
+from clearance.store.base import ListVersion, Store
 from clearance.text.normalise import clean
 from clearance.text.translit import hangul_mccune_reischauer, has_hangul
 
@@ -101,7 +101,19 @@ class Screener:
         The index is loaded from ``settings.index_dir`` when it exists for exactly these versions and
         this matcher version; otherwise it is built once and saved there.
         """
-        versions = store.active_versions(lists, as_of)
+        return cls.from_versions(store, settings, store.active_versions(lists, as_of), threshold=threshold)
+
+    @classmethod
+    def from_versions(
+        cls,
+        store: Store,
+        settings: Settings,
+        versions: Sequence[ListVersion],
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> Screener:
+        """A screener over exactly ``versions`` (an audit record's, say); its index cached as in
+        :meth:`from_store`."""
         key = index_key(v.content_hash for v in versions)
         path = index_path(settings.index_dir, key)
         if path.exists():
