@@ -109,6 +109,3 @@ class AnswerCache:
             self._items[key] = answer
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
