@@ -1,10 +1,12 @@
-"""Scoring features. Each is a plain typed function with a weight; its docstring is what users are shown.
+"""Scoring features. Each is a plain typed function with a weight and a description, what users are shown.
 
 A listed entity's score is the weighted sum of the feature values, clipped to [0, 1]. Name features
 read a :class:`~clearance.matching.scorer.NameComparison` (the best-scoring of the entity's names);
 evidence features compare the query's secondary data (birth date, country, identifiers) with the
-entity's. Adding a feature is adding a function and a line in ``NAME_FEATURES`` or
-``EVIDENCE_FEATURES``; bump :data:`~clearance.matching.index.MATCHER_VERSION` when scores change.
+entity's. Adding a feature is adding a function and an entry (name, weight, function, description) in
+``NAME_FEATURES`` or ``EVIDENCE_FEATURES``; bump :data:`~clearance.matching.index.MATCHER_VERSION` when
+scores change. The descriptions are data there, not the functions' docstrings: this module is compiled
+with mypyc (clearance.compiled), and compiled functions have no docstrings.
 """
 
 from __future__ import annotations
@@ -34,21 +36,18 @@ class QueryEvidence:
         return bool(self.birth_dates or self.countries or self.identifiers)
 
 
-# --- name features -----------------------------------------------------------------------------------
+# --- name features (what each means is its description in NAME_FEATURES) ----------------------------
 
 
 def query_coverage(cmp: NameComparison, index: MatchIndex) -> float:
-    """Share of the query name, weighted by rarity, that aligns with the listed name (1 = every token)."""
     return cmp.query_coverage
 
 
 def listed_coverage(cmp: NameComparison, index: MatchIndex) -> float:
-    """Share of the listed name, weighted by rarity, that the query covers (a dropped middle name lowers it)."""
     return cmp.listed_coverage
 
 
 def weak_evidence(cmp: NameComparison, index: MatchIndex) -> float:
-    """The match leaves listed words unexplained and rests on few or common tokens ("Santos", "Juan Hernandez")."""
     if cmp.listed_unmatched_weight <= 0.0:
         return 0.0
     shortfall = max(0.0, 1.0 - cmp.evidence / EVIDENCE_FULL)
@@ -58,7 +57,6 @@ def weak_evidence(cmp: NameComparison, index: MatchIndex) -> float:
 
 
 def numbers_differ(cmp: NameComparison, index: MatchIndex) -> float:
-    """A number in one name is missing from the other (Hoshikaze Maru No. 8 is not No. 6)."""
     if cmp.unmatched_query_numbers and (
         cmp.listed_numbers or cmp.unmatched_query_numbers == cmp.query_numbers
     ):
@@ -71,12 +69,10 @@ def numbers_differ(cmp: NameComparison, index: MatchIndex) -> float:
 
 
 def acronym_only(cmp: NameComparison, index: MatchIndex) -> float:
-    """The query met an acronym the matcher derived from the listed name's initials, not a listed name."""
     return 1.0 if index.name_flags[cmp.name_id] & NAME_DERIVED_ACRONYM else 0.0
 
 
 def weak_alias(cmp: NameComparison, index: MatchIndex) -> float:
-    """The listed name met is a weak alias (a nickname the list itself calls weak); a one-word one counts fully."""
     if not index.name_flags[cmp.name_id] & NAME_WEAK_ALIAS:
         return 0.0
     words = sum(1 for t in index.name_tokens[cmp.name_id] if index.token_kind[t] in ("word", "number"))
@@ -84,7 +80,6 @@ def weak_alias(cmp: NameComparison, index: MatchIndex) -> float:
 
 
 def known_word_differs(cmp: NameComparison, index: MatchIndex) -> float:
-    """Share of the query that is a word the lists know, met only approximately: "Santos" is not "Santoso"."""
     query = cmp.query
     total = sum(cmp.query_weights) or 1.0
     differing = 0.0
@@ -100,34 +95,65 @@ EvidenceFeatureFn = Callable[[QueryEvidence, EntityRecord], float]
 
 @dataclass(slots=True, frozen=True)
 class Feature:
-    """A scoring feature: its name, its weight and the function computing its value (in [0, 1])."""
+    """A scoring feature: its name, its weight, the function computing its value (in [0, 1]) and the
+    one-sentence description explanations show users."""
 
     name: str
     weight: float
     fn: Callable[..., float]
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.description:  # the first line of the function's docstring is what users see
-            object.__setattr__(self, "description", (self.fn.__doc__ or self.name).strip().splitlines()[0])
+    description: str
 
 
 NAME_FEATURES: tuple[Feature, ...] = (
-    Feature("query_coverage", 0.7, query_coverage),
-    Feature("listed_coverage", 0.3, listed_coverage),
-    Feature("weak_evidence", -0.3, weak_evidence),
-    Feature("numbers_differ", -0.5, numbers_differ),
-    Feature("acronym_only", -0.1, acronym_only),
-    Feature("weak_alias", -0.25, weak_alias),
-    Feature("known_word_differs", -0.1, known_word_differs),
+    Feature(
+        "query_coverage",
+        0.7,
+        query_coverage,
+        "Share of the query name, weighted by rarity, that aligns with the listed name (1 = every token).",
+    ),
+    Feature(
+        "listed_coverage",
+        0.3,
+        listed_coverage,
+        "Share of the listed name, weighted by rarity, that the query covers (a dropped middle name lowers it).",
+    ),
+    Feature(
+        "weak_evidence",
+        -0.3,
+        weak_evidence,
+        'The match leaves listed words unexplained and rests on few or common tokens ("Santos", "Juan Hernandez").',
+    ),
+    Feature(
+        "numbers_differ",
+        -0.5,
+        numbers_differ,
+        "A number in one name is missing from the other (Hoshikaze Maru No. 8 is not No. 6).",
+    ),
+    Feature(
+        "acronym_only",
+        -0.1,
+        acronym_only,
+        "The query met an acronym the matcher derived from the listed name's initials, not a listed name.",
+    ),
+    Feature(
+        "weak_alias",
+        -0.25,
+        weak_alias,
+        "The listed name met is a weak alias (a nickname the list itself calls weak); a one-word one counts fully.",
+    ),
+    Feature(
+        "known_word_differs",
+        -0.1,
+        known_word_differs,
+        'Share of the query that is a word the lists know, met only approximately: "Santos" is not "Santoso".',
+    ),
 )
 
 
-# --- evidence features -------------------------------------------------------------------------------
+# --- evidence features (described in EVIDENCE_FEATURES) ---------------------------------------------
 
 
 def birth_date_match(query: QueryEvidence, entity: EntityRecord) -> float:
-    """The query's date of birth agrees with a listed one (1 = full date, 0.5 = year only)."""
     best = 0.0
     for q in query.birth_dates:
         for listed in entity.birth_dates:
@@ -137,7 +163,6 @@ def birth_date_match(query: QueryEvidence, entity: EntityRecord) -> float:
 
 
 def birth_date_mismatch(query: QueryEvidence, entity: EntityRecord) -> float:
-    """The query's date of birth contradicts every listed one (years more than one apart)."""
     if not query.birth_dates or not entity.birth_dates:
         return 0.0
     for q in query.birth_dates:
@@ -148,34 +173,60 @@ def birth_date_mismatch(query: QueryEvidence, entity: EntityRecord) -> float:
 
 
 def country_match(query: QueryEvidence, entity: EntityRecord) -> float:
-    """The query's country is one the listed entity is tied to (nationality, citizenship, address, flag)."""
     return 1.0 if set(query.countries) & set(entity.countries) else 0.0
 
 
 def country_mismatch(query: QueryEvidence, entity: EntityRecord) -> float:
-    """The query's country is none of the listed entity's countries."""
     if not query.countries or not entity.countries:
         return 0.0
     return 0.0 if set(query.countries) & set(entity.countries) else 1.0
 
 
 def identifier_match(query: QueryEvidence, entity: EntityRecord) -> float:
-    """An identifier of the query (passport, registration, IMO, wallet...) equals a listed one: decisive."""
     return 1.0 if set(query.identifiers) & set(entity.identifiers) else 0.0
 
 
 def identifier_mismatch(query: QueryEvidence, entity: EntityRecord) -> float:
-    """Both sides state identifiers and none agree: argues against the match."""
     if not query.identifiers or not entity.identifiers:
         return 0.0
     return 0.0 if set(query.identifiers) & set(entity.identifiers) else 1.0
 
 
 EVIDENCE_FEATURES: tuple[Feature, ...] = (
-    Feature("birth_date_match", 0.1, birth_date_match),
-    Feature("birth_date_mismatch", -0.3, birth_date_mismatch),
-    Feature("country_match", 0.05, country_match),
-    Feature("country_mismatch", -0.1, country_mismatch),
-    Feature("identifier_match", 1.0, identifier_match),
-    Feature("identifier_mismatch", -0.15, identifier_mismatch),
+    Feature(
+        "birth_date_match",
+        0.1,
+        birth_date_match,
+        "The query's date of birth agrees with a listed one (1 = full date, 0.5 = year only).",
+    ),
+    Feature(
+        "birth_date_mismatch",
+        -0.3,
+        birth_date_mismatch,
+        "The query's date of birth contradicts every listed one (years more than one apart).",
+    ),
+    Feature(
+        "country_match",
+        0.05,
+        country_match,
+        "The query's country is one the listed entity is tied to (nationality, citizenship, address, flag).",
+    ),
+    Feature(
+        "country_mismatch",
+        -0.1,
+        country_mismatch,
+        "The query's country is none of the listed entity's countries.",
+    ),
+    Feature(
+        "identifier_match",
+        1.0,
+        identifier_match,
+        "An identifier of the query (passport, registration, IMO, wallet...) equals a listed one: decisive.",
+    ),
+    Feature(
+        "identifier_mismatch",
+        -0.15,
+        identifier_mismatch,
+        "Both sides state identifiers and none agree: argues against the match.",
+    ),
 )
