@@ -5,3 +5,8 @@ and are screened by :mod:`clearance.matching`.
 """
 
 __version__ = "0.1.0"
+
+from clearance.compiled import check as _check_compiled
+
+# compiled matcher modules older than their source would run silently: refuse (see clearance.compiled)
+_check_compiled()
