@@ -110,3 +110,7 @@ def test_the_normal_install_runs_the_matcher_compiled() -> None:
         file = importlib.import_module(module).__file__ or ""
         assert file.endswith(tuple(EXTENSION_SUFFIXES)), f"{module} runs from {file}: run scripts/setup"
     assert matcher_compiled()
+    version = subprocess.run(
+        [sys.executable, "-m", "clearance", "--version"], capture_output=True, text=True, check=True
+    )
+    assert "matcher compiled with mypyc" in version.stdout

@@ -14,6 +14,7 @@ import click
 import orjson
 
 from clearance.batch import FORMATS, ScreenerSpec, query_from_record
+from clearance.compiled import matcher_compiled
 from clearance.errors import ClearanceError, NotFound
 from clearance.matching.types import QUERY_SCHEMATA, Match
 from clearance.policy.types import TRANSACTION_TYPES
@@ -56,7 +57,11 @@ pass_ctx = click.make_pass_decorator(Context)
     envvar="CLEARANCE_HOME",
     help="Folder holding the database and indexes (default: ~/.local/share/clearance).",
 )
-@click.version_option(package_name="clearance")
+@click.version_option(
+    package_name="clearance",
+    message="%(prog)s, version %(version)s, matcher "
+    + ("compiled with mypyc" if matcher_compiled() else "pure Python"),
+)
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None) -> None:
     """Clearance: sanctions lists, screening and decisions."""

@@ -12,6 +12,7 @@ import pytest
 
 from clearance.audit import AuditLog, audit_path
 from clearance.audit.replay import replay
+from clearance.compiled import matcher_compiled
 from clearance.settings import Settings
 from clearance.store import open_store
 from tests.api.harness import Server, auth, make_key, seed_home
@@ -255,6 +256,7 @@ def test_ops_endpoints(served: tuple[Server, dict[str, str]]) -> None:
     assert 'clearance_list_age_seconds{list="ofac-sdn"}' in text
     assert 'clearance_screening_alerts_total{endpoint="screen"}' in text
     assert "clearance_audit_commit_records_count" in text
+    assert f"clearance_matcher_compiled {float(matcher_compiled())}" in text
     spec = httpx.get(server.url + "/openapi.json").json()
     assert spec["openapi"].startswith("3.1") and "/match/{dataset}" in spec["paths"]
     assert httpx.get(server.url + "/docs").status_code == 200

@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from clearance.api.problems import problem_response
 from clearance.api.service import Service
+from clearance.compiled import matcher_compiled
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the *_created series only add noise to every scrape
 
@@ -105,6 +106,10 @@ class Metrics:
         )
         self.reloads = Counter("clearance_screener_swaps", "Screeners swapped in", registry=r)
         self.inflight = Gauge("clearance_http_requests_in_flight", "Requests being served", registry=r)
+        self.compiled = Gauge(
+            "clearance_matcher_compiled", "1 when the matcher's hot modules run compiled (mypyc)", registry=r
+        )
+        self.compiled.set(1.0 if matcher_compiled() else 0.0)
         r.register(_ListCollector(service))
 
     def audit_batch_done(self, records: int, seconds: float) -> None:
