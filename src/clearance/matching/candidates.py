@@ -201,8 +201,6 @@ def _find(sorted_hashes: npt.NDArray[np.uint64], keys: list[int]) -> npt.NDArray
     if not len(sorted_hashes):
         return np.zeros(0, dtype=np.int64)
     hashes = np.asarray(keys, dtype=np.uint64)
-    pos = np.searchsorted(sorted_hashes, hashes)
-    inside = pos < len(sorted_hashes)
-    pos, hashes = pos[inside], hashes[inside]
+    pos = np.minimum(sorted_hashes.searchsorted(hashes), len(sorted_hashes) - 1)
     found: npt.NDArray[np.int64] = pos[sorted_hashes[pos] == hashes]
     return found
