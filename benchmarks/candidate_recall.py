@@ -22,7 +22,7 @@ import numpy as np
 
 from clearance.matching import candidates as cand_mod
 from clearance.matching.candidates import candidate_names
-from clearance.matching.scorer import MIN_SIM, similarity_matrix
+from clearance.matching.scorer import similar_tokens
 from clearance.matching.screener import Screener
 from clearance.matching.types import Query
 
@@ -33,8 +33,7 @@ from eval_dev import EVAL, SDN, sdn_entities
 def exhaustive_names(screener: Screener, qname: cand_mod.QueryName, mask: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
     index = screener.index
     all_tokens = list(range(len(index.token_canon)))
-    sim = similarity_matrix(index, qname, all_tokens)
-    near = set(np.flatnonzero(sim.max(axis=0) >= MIN_SIM).tolist()) if sim.size else set()
+    near = set(similar_tokens(index, qname, all_tokens))
     qforms = set(qname.forms)
     qjoins = {"".join(qname.forms[i : i + k]) for k in (2, 3) for i in range(len(qname.forms) - k + 1)}
     out = []

@@ -10,7 +10,6 @@ listed name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -146,40 +145,45 @@ def candidate_names(
 
     Each listed name collects the weight of every key it shares with the query: the token keys (exact,
     skeleton, typo) of its tokens, summed per token first, and its name keys (joins, acronyms).
+
+    The few hundred postings a query reaches are summed in dicts (compiled, this is a tenth of the cost
+    of the forty-odd numpy calls on small arrays it replaces); the final ranking is vectorised.
     """
-    parts_t: list[npt.NDArray[np.int64]] = []
-    parts_w: list[npt.NDArray[np.float64]] = []
+    # token -> summed weight of the token keys that reach it, in the order the keys are met
+    token_weights: dict[int, float] = {}
     if query.neighbour_rows:
-        rows = np.asarray(query.neighbour_rows, dtype=np.int64)
-        t, w = _gather(index.neigh_start, index.neigh_tokens, rows, None, index.neigh_weight)
-        parts_t.append(t)
-        parts_w.append(w)
+        starts, tokens_of, weights_of = index.neigh_start, index.neigh_tokens, index.neigh_weight
+        for row in query.neighbour_rows:
+            lo, hi = starts[row : row + 2].tolist()
+            for t, w in zip(tokens_of[lo:hi].tolist(), weights_of[lo:hi].tolist()):
+                token_weights[t] = token_weights.get(t, 0.0) + w
     if query.token_hashes:
-        pos = _find(index.tkey_hash, np.asarray(query.token_hashes, dtype=np.uint64))
-        t, w = _gather(index.tkey_start, index.tkey_tokens, pos, index.tkey_weight[pos])
-        parts_t.append(t)
-        parts_w.append(w)
-    names = np.zeros(0, dtype=np.int64)
-    weights = np.zeros(0)
-    if parts_t:
-        tokens = parts_t[0] if len(parts_t) == 1 else np.concatenate(parts_t)
-        tweights = parts_w[0] if len(parts_w) == 1 else np.concatenate(parts_w)
-        if len(tokens):
-            # a token reached through several keys is expanded to its names once, with the summed weight
-            tokens, inverse = _unique(tokens)
-            tweights = np.bincount(inverse, weights=tweights).astype(np.float64, copy=False)
-            names, weights = _gather(index.token_start, index.token_names, tokens, tweights)
+        starts, tokens_of = index.tkey_start, index.tkey_tokens
+        for p in _find(index.tkey_hash, query.token_hashes).tolist():
+            lo, hi = starts[p : p + 2].tolist()
+            w = float(index.tkey_weight[p])
+            for t in tokens_of[lo:hi].tolist():
+                token_weights[t] = token_weights.get(t, 0.0) + w
+    # listed name -> summed weight: a token reached through several keys is expanded to its names once
+    name_weights: dict[int, float] = {}
+    starts, names_of = index.token_start, index.token_names
+    for t in sorted(token_weights):
+        w = token_weights[t]
+        lo, hi = starts[t : t + 2].tolist()
+        for n in names_of[lo:hi].tolist():
+            name_weights[n] = name_weights.get(n, 0.0) + w
     if query.name_hashes:
-        pos = _find(index.key_hash, np.asarray(query.name_hashes, dtype=np.uint64))
-        if len(pos):
-            names2, weights2 = _gather(index.key_start, index.postings, pos, index.key_weight[pos])
-            names = np.concatenate((names, names2))
-            weights = np.concatenate((weights, weights2))
-    if not len(names):
+        starts, names_of = index.key_start, index.postings
+        for p in _find(index.key_hash, query.name_hashes).tolist():
+            lo, hi = starts[p : p + 2].tolist()
+            w = float(index.key_weight[p])
+            for n in names_of[lo:hi].tolist():
+                name_weights[n] = name_weights.get(n, 0.0) + w
+    if not name_weights:
         return np.zeros(0, dtype=np.int64)
-    # sum key weights per listed name over the names reached only (not the whole index)
-    reached, inverse = _unique(names)
-    scores: npt.NDArray[np.float64] = np.bincount(inverse, weights=weights).astype(np.float64, copy=False)
+    reached_ids = sorted(name_weights)
+    reached = np.array(reached_ids, dtype=np.int64)
+    scores = np.array([name_weights[n] for n in reached_ids], dtype=np.float64)
     scores[~mask[reached]] = 0.0
     # like a Dice coefficient: shared weight over the size of both names, so a short listed name
     # that is all query outranks a long one that merely contains a common query token
@@ -192,50 +196,11 @@ def candidate_names(
     return result
 
 
-def _unique(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
-    """``np.unique(values, return_inverse=True)`` of a non-empty array, without its overhead (a third of
-    the time on the few hundred ids a query reaches)."""
-    order = values.argsort()
-    ordered = values[order]
-    first = np.empty(len(ordered), dtype=bool)
-    first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    inverse = np.empty(len(values), dtype=np.intp)
-    inverse[order] = first.cumsum() - 1
-    return ordered[first], inverse
-
-
-def _find(sorted_hashes: npt.NDArray[np.uint64], hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-    """Positions in ``sorted_hashes`` of the ``hashes`` it holds."""
+def _find(sorted_hashes: npt.NDArray[np.uint64], keys: list[int]) -> npt.NDArray[np.int64]:
+    """Positions in ``sorted_hashes`` of the key hashes ``keys`` it holds."""
     if not len(sorted_hashes):
         return np.zeros(0, dtype=np.int64)
-    pos = np.searchsorted(sorted_hashes, hashes)
-    inside = pos < len(sorted_hashes)
-    pos, hashes = pos[inside], hashes[inside]
+    hashes = np.asarray(keys, dtype=np.uint64)
+    pos = np.minimum(sorted_hashes.searchsorted(hashes), len(sorted_hashes) - 1)
     found: npt.NDArray[np.int64] = pos[sorted_hashes[pos] == hashes]
     return found
-
-
-def _gather(
-    start: npt.NDArray[np.int64],
-    values: npt.NDArray[np.int32],
-    pos: npt.NDArray[np.int64],
-    weights: npt.NDArray[np.floating[Any]] | None,
-    value_weights: npt.NDArray[np.float64] | None = None,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Concatenated ``values[start[p]:start[p+1]]`` for each ``p`` in ``pos``, each with its weight
-    (``weights[i]`` for every value of ``pos[i]``, or the values' own ``value_weights``)."""
-    if not len(pos):
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    starts = start[pos]
-    lengths = start[pos + 1] - starts
-    if len(pos) == 1:
-        idx = np.arange(starts[0], starts[0] + lengths[0], dtype=np.int64)
-    else:
-        ends = np.cumsum(lengths)
-        offsets = np.repeat(starts - (ends - lengths), lengths)
-        idx = np.arange(int(ends[-1]), dtype=np.int64) + offsets
-    if value_weights is not None:
-        return values[idx].astype(np.int64), value_weights[idx]
-    assert weights is not None
-    return values[idx].astype(np.int64), np.repeat(weights.astype(np.float64), lengths)

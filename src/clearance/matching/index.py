@@ -19,7 +19,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -140,29 +140,6 @@ class MatchIndex:
     neigh_tokens: npt.NDArray[np.int32]
     neigh_weight: npt.NDArray[np.float64]
     id_lookup: dict[str, list[int]] = field(default_factory=dict)  # identifier -> entity indexes
-    # per-token arrays derived from the lists above when the index is built or loaded (not saved)
-    token_len: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    token_form_len: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    token_is_number: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    token_form_differs: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    token_skel_id: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    token_abjad_id: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # the code of each token's first written letter (initials meet words starting with it)
-    token_first: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-
-    def __post_init__(self) -> None:
-        n = len(self.token_canon)
-        self.token_len = np.fromiter(map(len, self.token_canon), dtype=np.int32, count=n)
-        self.token_form_len = np.fromiter(map(len, self.token_form), dtype=np.int32, count=n)
-        self.token_is_number = np.fromiter((k == "number" for k in self.token_kind), dtype=bool, count=n)
-        self.token_form_differs = np.fromiter(
-            (f != c for f, c in zip(self.token_form, self.token_canon)), dtype=bool, count=n
-        )
-        self.token_skel_id = np.asarray(self.token_skel, dtype=np.int64)
-        self.token_abjad_id = np.asarray(self.token_abjad, dtype=np.int64)
-        self.token_first = np.fromiter(
-            (ord(f[0]) if f else -1 for f in self.token_form), dtype=np.int32, count=n
-        )
 
     @property
     def name_count(self) -> int:
@@ -511,19 +488,6 @@ def build_index(entities: Iterable[tuple[Entity, str]], key: str = "") -> MatchI
     )
 
 
-_DERIVED = frozenset(
-    {
-        "token_len",
-        "token_form_len",
-        "token_is_number",
-        "token_form_differs",
-        "token_skel_id",
-        "token_abjad_id",
-        "token_first",
-    }
-)
-
-
 def index_path(index_dir: Path, key: str) -> Path:
     return index_dir / f"{key}.idx"
 
@@ -535,7 +499,7 @@ def save_index(index: MatchIndex, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(
-                {name: getattr(index, name) for name in MatchIndex.__slots__ if name not in _DERIVED},
+                {f.name: getattr(index, f.name) for f in fields(MatchIndex)},
                 f,
                 protocol=5,
             )

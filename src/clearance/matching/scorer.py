@@ -1,6 +1,7 @@
 """Name comparison: token similarities, the alignment of query tokens to listed tokens, coverage.
 
-Token similarity (vectorised over every token of every candidate with RapidFuzz's C distances):
+Token similarity (edit distances by RapidFuzz's C ``cdist``, one call for a query name and all the tokens of
+its candidates):
 
 * equal compared forms (after name variants, endings, legal forms and business words) -> 1.0;
   every measure below is taken on both the compared forms and the written forms, and the better kept;
@@ -22,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
@@ -72,95 +72,80 @@ class NameComparison:
     features: list[tuple[str, float]] = field(default_factory=list)
 
 
-class SimilarityTable:
-    """Similarities of a query name's tokens to a set of index tokens, computed once per query name for
-    all its candidates: ``hits[token]`` lists ``(query position, similarity)`` of the pairs at or above
-    :data:`MIN_SIM` (query order), the only ones an alignment may use."""
+#: What a query name's tokens have in common with index tokens: ``hits[token]`` lists ``(query position,
+#: similarity)`` of the pairs at or above :data:`MIN_SIM`, in query order (the only pairs an alignment uses).
+Hits = dict[int, list[tuple[int, float]]]
 
-    __slots__ = ("hits",)
 
-    def __init__(self, index: MatchIndex, query: QueryName, token_ids: list[int]) -> None:
-        sim = similarity_matrix(index, query, token_ids)
-        qpos, cpos = np.nonzero((sim >= MIN_SIM).T)  # by token, then query position
-        hits: dict[int, list[tuple[int, float]]] = {}
-        for i, j, s in zip(cpos.tolist(), qpos.tolist(), sim[cpos, qpos].tolist()):
-            t = token_ids[j]
-            row = hits.get(t)
-            if row is None:
-                hits[t] = [(i, s)]
+def similar_tokens(index: MatchIndex, query: QueryName, token_ids: list[int]) -> Hits:
+    """The similarities (see the module docstring) of ``query``'s tokens to the index tokens ``token_ids``,
+    computed once per query name for all its candidates; tokens similar to no query token are left out."""
+    hits: Hits = {}
+    nq = len(query.canon)
+    if not nq or not token_ids:
+        return hits
+    token_canon, token_form, token_kind = index.token_canon, index.token_form, index.token_kind
+    token_skel, token_abjad = index.token_skel, index.token_abjad
+    canons = [token_canon[t] for t in token_ids]
+    forms = [token_form[t] for t in token_ids]
+    # edit distances by RapidFuzz in C, one call for the whole table
+    dist: list[list[int]] = cdist(query.canon, canons, scorer=OSA.distance, dtype=np.int32, workers=1).tolist()
+    form_dist: list[list[int]] | None = None
+    if query.forms != query.canon or forms != canons:
+        form_dist = cdist(query.forms, forms, scorer=OSA.distance, dtype=np.int32, workers=1).tolist()
+    q_len = query.lengths
+    q_form_len = [len(f) for f in query.forms]
+    q_number = [k == "number" for k in query.kinds]
+    q_first = [f[:1] for f in query.forms]
+    q_skel, q_abjad = query.skels, query.abjad
+    for j, t in enumerate(token_ids):
+        c_len = len(canons[j])
+        form = forms[j]
+        c_form_len = len(form)
+        c_first = form[:1]
+        c_number = token_kind[t] == "number"
+        c_skel = token_skel[t]
+        c_abjad = token_abjad[t]
+        row: list[tuple[int, float]] | None = None
+        for i in range(nq):
+            d = dist[i][j]
+            sim = _edit_sim(d, q_len[i], c_len)
+            nearest = d
+            if form_dist is not None:
+                fd = form_dist[i][j]
+                sim = max(sim, _edit_sim(fd, q_form_len[i], c_form_len))
+                nearest = min(d, fd)
+            if q_number[i] or c_number:
+                if d > 0:  # numbers only ever match exactly
+                    sim = 0.0
             else:
-                row.append((i, s))
-        self.hits = hits
+                if q_skel[i] >= 0 and q_skel[i] == c_skel and min(q_len[i], c_len) >= 6 and nearest <= 2:
+                    sim = max(sim, SKELETON_SIM)
+                if q_abjad[i] >= 0 and q_abjad[i] == c_abjad:
+                    sim = max(sim, ABJAD_SIM if c_len >= 5 else ABJAD_SHORT_SIM)
+                if (q_len[i] == 1 or c_len == 1) and q_first[i] == c_first:
+                    sim = max(sim, INITIAL_SIM)
+            if sim >= MIN_SIM:
+                if row is None:
+                    row = hits[t] = []
+                row.append((i, sim))
+    return hits
 
 
-def _edit_sim(
-    dist: npt.NDArray[np.int32], qlen: npt.NDArray[np.int32], clen: npt.NDArray[np.int32]
-) -> npt.NDArray[np.float64]:
-    minlen = np.minimum.outer(qlen, clen)
-    maxlen = np.maximum.outer(qlen, clen)
-    allowed = np.where(minlen >= 10, 2, np.where(minlen >= 4, 1, 0))
-    return np.where(dist <= allowed, 1.0 - dist / np.maximum(maxlen, 1), 0.0)
+def _edit_sim(distance: int, len_a: int, len_b: int) -> float:
+    """``1 - edits / length`` when the edits are few enough for the shorter token's length, else 0."""
+    shorter = min(len_a, len_b)
+    allowed = 2 if shorter >= 10 else 1 if shorter >= 4 else 0
+    if distance > allowed:
+        return 0.0
+    return 1.0 - distance / max(len_a, len_b, 1)
 
 
-def similarity_matrix(index: MatchIndex, query: QueryName, token_ids: list[int]) -> npt.NDArray[np.float64]:
-    """``sim[i, j]`` of query token ``i`` and index token ``token_ids[j]`` (see the module docstring)."""
-    nq, nt = len(query.canon), len(token_ids)
-    if not nq or not nt:
-        return np.zeros((nq, nt))
-    tid = np.asarray(token_ids, dtype=np.int64)
-    token_canon = index.token_canon
-    dist = cdist(
-        query.canon, [token_canon[t] for t in token_ids], scorer=OSA.distance, dtype=np.int32, workers=1
-    )
-    qlen = np.asarray(query.lengths, dtype=np.int32)
-    clen = index.token_len[tid]
-    sim = _edit_sim(dist, qlen, clen)
-    if query.forms != query.canon or index.token_form_differs[tid].any():
-        token_form = index.token_form
-        forms = [token_form[t] for t in token_ids]
-        fdist = cdist(query.forms, forms, scorer=OSA.distance, dtype=np.int32, workers=1)
-        qflen = np.asarray([len(f) for f in query.forms], dtype=np.int32)
-        sim = np.maximum(sim, _edit_sim(fdist, qflen, index.token_form_len[tid]))
-        mindist = np.minimum(dist, fdist)
-    else:  # every written form is its compared form: the same distances
-        mindist = dist
-    cnum = index.token_is_number[tid]
-    numeric = None
-    if query.numbers or cnum.any():
-        qnum = np.asarray([k == "number" for k in query.kinds], dtype=bool)
-        numeric = qnum[:, None] | cnum[None, :]
-        sim[numeric & (dist > 0)] = 0.0
-    qskel = np.asarray(query.skels, dtype=np.int64)
-    same_skel = (qskel[:, None] == index.token_skel_id[tid][None, :]) & (qskel[:, None] >= 0)
-    if same_skel.any():
-        same_skel &= (np.minimum.outer(qlen, clen) >= 6) & (mindist <= 2)
-        if numeric is not None:
-            same_skel &= ~numeric
-        sim = np.where(same_skel, np.maximum(sim, SKELETON_SIM), sim)
-    # a word written in an abjad script against a romanised word with the same consonants
-    if max(query.abjad, default=-1) >= 0:
-        qab = np.asarray(query.abjad, dtype=np.int64)
-        same_abjad = (qab[:, None] == index.token_abjad_id[tid][None, :]) & (qab[:, None] >= 0)
-        if numeric is not None:
-            same_abjad &= ~numeric
-        floor = np.where(clen >= 5, ABJAD_SIM, ABJAD_SHORT_SIM)[None, :]
-        sim = np.where(same_abjad, np.maximum(sim, floor), sim)
-    # initials: a one-letter token against a word starting with that letter
-    if 1 in query.lengths or (clen == 1).any():
-        qfirst = np.array([ord(f[0]) for f in query.forms], dtype=np.int32)
-        cfirst = index.token_first[tid]
-        initial = ((qlen[:, None] == 1) | (clen[None, :] == 1)) & (qfirst[:, None] == cfirst[None, :])
-        if numeric is not None:
-            initial &= ~numeric
-        sim = np.where(initial, np.maximum(sim, INITIAL_SIM), sim)
-    return sim
-
-
-def compare(index: MatchIndex, query: QueryName, name_id: int, table: SimilarityTable) -> NameComparison:
-    """Align ``query`` with listed name ``name_id`` and measure coverage and evidence."""
+def compare(index: MatchIndex, query: QueryName, name_id: int, hits: Hits) -> NameComparison:
+    """Align ``query`` with listed name ``name_id`` (``hits``: :func:`similar_tokens` of its tokens) and
+    measure coverage and evidence."""
     tokens = index.name_tokens[name_id]
     nq, nc = len(query.canon), len(tokens)
-    hits = table.hits
     pairs = [(s, -abs(i - j), i, j) for j, t in enumerate(tokens) if t in hits for i, s in hits[t]]
     pairs.sort(reverse=True)
     q_used = [False] * nq

@@ -38,7 +38,7 @@ from clearance.matching.index import (
     load_index,
     save_index,
 )
-from clearance.matching.scorer import NameComparison, SimilarityTable, compare
+from clearance.matching.scorer import NameComparison, compare, similar_tokens
 from clearance.matching.types import QUERY_SCHEMATA, Explanation, Match, Query
 from clearance.model import Entity
 from clearance.settings import Settings
@@ -279,10 +279,10 @@ class Screener:
         id_list = ids.tolist()
         # in any order: the table is looked up by token
         token_ids = list(set().union(*[name_tokens[n] for n in id_list]))
-        table = SimilarityTable(index, qname, token_ids)
+        hits = similar_tokens(index, qname, token_ids)
         name_entity = index.name_entity
         for n in id_list:
-            cmp = compare(index, qname, n, table)
+            cmp = compare(index, qname, n, hits)
             values = [fn(cmp, index) for fn in _NAME_FNS]
             score = sum([w * v for w, v in zip(_NAME_WEIGHTS, values)])
             e_idx = int(name_entity[n])
