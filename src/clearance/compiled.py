@@ -17,9 +17,8 @@ import os
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-#: The modules ``setup.py`` compiles with mypyc: the matcher's hot path and the text normalisation it runs.
-#: matching/index.py is left out: mypyc rejects it (save_index reads ``MatchIndex.__slots__`` through the
-#: class, which a compiled class does not have).
+#: The modules ``setup.py`` compiles with mypyc: the matcher's hot path, the index it reads and the text
+#: normalisation it runs.
 COMPILED_MODULES: tuple[str, ...] = (
     "clearance.matching.candidates",
     "clearance.matching.scorer",
@@ -27,6 +26,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "clearance.matching.screener",
     "clearance.matching.explain",
     "clearance.matching.evidence",
+    "clearance.matching.index",
     "clearance.text.normalise",
     "clearance.text.tokens",
     "clearance.text.translit",
