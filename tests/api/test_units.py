@@ -83,6 +83,29 @@ def test_workers_share_each_keys_rate_limit(tmp_path: Path) -> None:
     assert 1 <= allowed <= 2 + 2 * elapsed + 1, (allowed, elapsed)
 
 
+def test_connections_opened_together_are_spread_over_the_workers(tmp_path: Path) -> None:
+    """Each worker listens on a socket of its own, so clients connecting at once reach both; on one
+    shared socket the first worker to wake accepted them all and the other sat idle."""
+    seed_home(tmp_path)
+    token = make_key(tmp_path, "screen")
+
+    async def one_request_per_connection(url: str) -> list[str]:
+        clients = [httpx.AsyncClient(timeout=60) for _ in range(16)]
+        try:
+            responses = await asyncio.gather(
+                *(c.post(url, json={"name": "CEIEC"}, headers=auth(token)) for c in clients)
+            )
+        finally:
+            await asyncio.gather(*(c.aclose() for c in clients))
+        assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+        return [r.headers["x-request-id"] for r in responses]
+
+    with Server(tmp_path, "--workers", "2", "--reload-interval", "0") as server:
+        request_ids = asyncio.run(one_request_per_connection(server.url + "/v1/screen"))
+    # a request id starts with its process's 20-digit prefix: two prefixes, two workers answered
+    assert len({rid[:20] for rid in request_ids}) == 2, request_ids
+
+
 def test_each_worker_takes_its_share_of_the_rate_and_burst() -> None:
     one = process_limiter(ServiceConfig(rate_limit=100, workers=1))
     four = process_limiter(ServiceConfig(rate_limit=100, rate_burst=40, workers=4))

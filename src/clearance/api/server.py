@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from clearance.errors import ClearanceError
@@ -50,34 +51,59 @@ def run(
     service_config = config if isinstance(config, ServiceConfig) else ServiceConfig()
     check_bind(host, service_config.auth)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    workers = max(1, service_config.workers)
+    spread = workers > 1 and hasattr(socket, "SO_REUSEPORT")
+    # several workers each listen on a socket of their own on the port (SO_REUSEPORT), so the kernel
+    # spreads the connections over them; on one shared socket the worker that wakes first accepts
+    # every connection waiting (ten clients connecting at once all went to one of two workers)
+    sock = _socket(host, port, reuse_port=spread)
+    actual = sock.getsockname()[1]
+    mode = "" if service_config.auth else " WITHOUT AUTHENTICATION (--no-auth)"
+
+    def announce() -> None:
+        print(
+            f"clearance serving on http://{host}:{actual}{mode} (home {settings.home}, {workers} worker(s))",
+            file=sys.stderr,
+            flush=True,
+        )
+        if port_file is not None:
+            tmp = port_file.with_suffix(".tmp")
+            tmp.write_text(str(actual))
+            tmp.replace(port_file)
+
+    if not spread:
+        sock.listen(2048)
+        announce()
+        if workers == 1:
+            _serve(settings, service_config, sock, log_level)
+        else:
+            _serve_forked(settings, service_config, lambda: sock, log_level, workers, announce)
+        return
+
+    def listening() -> socket.socket:
+        own = _socket(host, actual, reuse_port=True)
+        own.listen(2048)
+        return own
+
+    # the parent's socket stays bound, not listening, holding the port for the workers' sockets
+    _serve_forked(settings, service_config, listening, log_level, workers, announce)
+
+
+def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         raise ClearanceError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-    sock.listen(2048)
-    actual = sock.getsockname()[1]
-    mode = "" if service_config.auth else " WITHOUT AUTHENTICATION (--no-auth)"
-    workers = max(1, service_config.workers)
-    print(
-        f"clearance serving on http://{host}:{actual}{mode} (home {settings.home}, {workers} worker(s))",
-        file=sys.stderr,
-        flush=True,
-    )
-    if port_file is not None:
-        tmp = port_file.with_suffix(".tmp")
-        tmp.write_text(str(actual))
-        tmp.replace(port_file)
-    if workers == 1:
-        _serve(settings, service_config, sock, log_level)
-        return
-    _serve_forked(settings, service_config, sock, log_level, workers)
+    return sock
 
 
 def _serve(settings: Settings, config: object, sock: socket.socket, log_level: str) -> None:
-    """One worker: a Service (screener, audit writer) and uvicorn on the shared listening socket."""
+    """One worker: a Service (screener, audit writer) and uvicorn accepting on ``sock``."""
     import uvicorn
 
     from clearance.api.app import create_server_app
@@ -100,9 +126,15 @@ def _serve(settings: Settings, config: object, sock: socket.socket, log_level: s
 
 
 def _serve_forked(
-    settings: Settings, config: object, sock: socket.socket, log_level: str, workers: int
+    settings: Settings,
+    config: object,
+    listening: Callable[[], socket.socket],
+    log_level: str,
+    workers: int,
+    ready: Callable[[], None],
 ) -> None:
-    """Several workers (processes) accepting on one socket; the kernel spreads the connections.
+    """Several workers (processes), each accepting on the socket ``listening()`` gives it in the worker;
+    ``ready()`` once every worker listens.
 
     Screening is CPU-bound Python, so one process uses one core; workers use the others. Each worker
     has its own screener and audit writer; they append to the same audit log (SQLite serialises the
@@ -110,16 +142,29 @@ def _serve_forked(
     Workers die with the supervisor (PR_SET_PDEATHSIG), and SIGTERM/SIGINT are passed on to them.
     """
     children: list[int] = []
+    read_end, write_end = os.pipe()
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:
             _die_with_parent()
             try:
+                os.close(read_end)
+                sock = listening()
+                os.write(write_end, b"L")
+                os.close(write_end)
                 _serve(settings, config, sock, log_level)
             finally:
                 os._exit(0)
         children.append(pid)
-    sock.close()
+    os.close(write_end)
+    listening_workers = 0
+    while listening_workers < workers:
+        got = os.read(read_end, workers)
+        if not got:  # every worker's end closed: one died before it listened
+            raise ClearanceError("a server worker failed to start; see its error above")
+        listening_workers += len(got)
+    os.close(read_end)
+    ready()
 
     def forward(signum: int, _frame: object) -> None:
         for child in children:
