@@ -146,8 +146,9 @@ def candidate_names(
     Each listed name collects the weight of every key it shares with the query: the token keys (exact,
     skeleton, typo) of its tokens, summed per token first, and its name keys (joins, acronyms).
 
-    The few hundred postings a query reaches are summed in dicts (compiled, this is a tenth of the cost
-    of the forty-odd numpy calls on small arrays it replaces); the final ranking is vectorised.
+    The few hundred postings a query reaches are summed in plain loops over dicts, which the compiled
+    build runs without numpy's per-call overhead on arrays of a few dozen elements; the final ranking is
+    vectorised.
     """
     # token -> summed weight of the token keys that reach it, in the order the keys are met
     token_weights: dict[int, float] = {}
