@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from clearance.errors import ClearanceError
 from clearance.matching.screener import Screener
 from clearance.matching.types import Query
 from clearance.settings import Settings
-from tests.api.harness import Server, auth, make_key, sdn_entities, seed_home
+from tests.api.harness import REPO, Server, auth, make_key, sdn_entities, seed_home
 
 
 def test_rate_limiter_allows_the_burst_then_refills_at_the_rate() -> None:
@@ -104,6 +107,21 @@ def test_connections_opened_together_are_spread_over_the_workers(tmp_path: Path)
         request_ids = asyncio.run(one_request_per_connection(server.url + "/v1/screen"))
     # a request id starts with its process's 20-digit prefix: two prefixes, two workers answered
     assert len({rid[:20] for rid in request_ids}) == 2, request_ids
+
+
+def test_a_second_server_on_a_port_in_use_refuses_to_start(tmp_path: Path) -> None:
+    """The workers' SO_REUSEPORT sockets must not let another server quietly share their port."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for home in (first, second):
+        home.mkdir()
+        seed_home(home)
+    with Server(first, "--workers", "2", "--reload-interval", "0") as server:
+        env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+        cmd = [sys.executable, "-m", "clearance", "--home", str(second), "serve", "--port", str(server.port)]
+        cmd += ["--workers", "2"]
+        result = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{server.port}" in result.stderr
 
 
 def test_each_worker_takes_its_share_of_the_rate_and_burst() -> None:

@@ -56,6 +56,12 @@ def run(
     # several workers each listen on a socket of their own on the port (SO_REUSEPORT), so the kernel
     # spreads the connections over them; on one shared socket the worker that wakes first accepts
     # every connection waiting (ten clients connecting at once all went to one of two workers)
+    if spread:
+        # SO_REUSEPORT would let a second server on this port share its connections without a word:
+        # a plain bind first fails, as it always did, when anything already listens there
+        probe = _socket(host, port, reuse_port=False)
+        port = probe.getsockname()[1]
+        probe.close()
     sock = _socket(host, port, reuse_port=spread)
     actual = sock.getsockname()[1]
     mode = "" if service_config.auth else " WITHOUT AUTHENTICATION (--no-auth)"
