@@ -159,27 +159,23 @@ def candidate_names(
             for t, w in zip(tokens_of[lo:hi].tolist(), weights_of[lo:hi].tolist()):
                 token_weights[t] = token_weights.get(t, 0.0) + w
     if query.token_hashes:
-        starts, tokens_of = index.tkey_start, index.tkey_tokens
-        for p in _find(index.tkey_hash, query.token_hashes).tolist():
-            lo, hi = starts[p : p + 2].tolist()
-            w = float(index.tkey_weight[p])
-            for t in tokens_of[lo:hi].tolist():
-                token_weights[t] = token_weights.get(t, 0.0) + w
+        found = _find(index.tkey_hash, query.token_hashes)
+        _add_rows(
+            token_weights,
+            index.tkey_start,
+            index.tkey_tokens,
+            found.tolist(),
+            index.tkey_weight[found].tolist(),
+        )
     # listed name -> summed weight: a token reached through several keys is expanded to its names once
     name_weights: dict[int, float] = {}
-    starts, names_of = index.token_start, index.token_names
-    for t in sorted(token_weights):
-        w = token_weights[t]
-        lo, hi = starts[t : t + 2].tolist()
-        for n in names_of[lo:hi].tolist():
-            name_weights[n] = name_weights.get(n, 0.0) + w
+    tokens = sorted(token_weights)
+    _add_rows(name_weights, index.token_start, index.token_names, tokens, [token_weights[t] for t in tokens])
     if query.name_hashes:
-        starts, names_of = index.key_start, index.postings
-        for p in _find(index.key_hash, query.name_hashes).tolist():
-            lo, hi = starts[p : p + 2].tolist()
-            w = float(index.key_weight[p])
-            for n in names_of[lo:hi].tolist():
-                name_weights[n] = name_weights.get(n, 0.0) + w
+        found = _find(index.key_hash, query.name_hashes)
+        _add_rows(
+            name_weights, index.key_start, index.postings, found.tolist(), index.key_weight[found].tolist()
+        )
     if not name_weights:
         return np.zeros(0, dtype=np.int64)
     reached_ids = sorted(name_weights)
@@ -205,3 +201,18 @@ def _find(sorted_hashes: npt.NDArray[np.uint64], keys: list[int]) -> npt.NDArray
     pos = np.minimum(sorted_hashes.searchsorted(hashes), len(sorted_hashes) - 1)
     found: npt.NDArray[np.int64] = pos[sorted_hashes[pos] == hashes]
     return found
+
+
+def _add_rows(
+    sums: dict[int, float],
+    start: npt.NDArray[np.int64],
+    values: npt.NDArray[np.int32],
+    rows: list[int],
+    weights: list[float],
+) -> None:
+    """Add ``weights[k]`` to ``sums[v]`` for every value ``v`` of row ``rows[k]`` of a compressed-sparse-row
+    table (``values[start[r]:start[r + 1]]``), in row order."""
+    for row, w in zip(rows, weights):
+        lo, hi = start[row : row + 2].tolist()
+        for v in values[lo:hi].tolist():
+            sums[v] = sums.get(v, 0.0) + w
