@@ -15,8 +15,10 @@ import pytest
 import clearance
 from clearance.compiled import (
     COMPILED_MODULES,
+    PACKAGE_DIR,
     RECORD,
     StaleBuildError,
+    build_inputs,
     check,
     compiled_modules,
     matcher_compiled,
@@ -114,3 +116,14 @@ def test_the_normal_install_runs_the_matcher_compiled() -> None:
         [sys.executable, "-m", "clearance", "--version"], capture_output=True, text=True, check=True
     )
     assert "matcher compiled with mypyc" in version.stdout
+
+
+def test_a_rebuild_follows_the_compiled_modules_and_the_package_modules_they_import() -> None:
+    src = PACKAGE_DIR.parent
+    inputs = {p.relative_to(src).as_posix() for p in build_inputs(src)}
+    assert {source_path(m, Path()).as_posix() for m in COMPILED_MODULES} <= inputs
+    # imported by the compiled screener, not compiled: its declared types are checked by compiled code
+    assert "clearance/matching/types.py" in inputs
+    # nothing outside the package, nothing the compiled modules do not import
+    assert all(p.startswith("clearance/") for p in inputs)
+    assert "clearance/api/server.py" not in inputs

@@ -11,6 +11,7 @@ This module is never compiled and imports only the standard library: ``setup.py`
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -54,6 +55,29 @@ def source_hash(path: Path) -> str:
 def source_hashes(root: Path) -> dict[str, str]:
     """What the record holds: the SHA-256 of each compiled module's source under ``root``."""
     return {module: source_hash(source_path(module, root)) for module in COMPILED_MODULES}
+
+
+def build_inputs(root: Path) -> list[Path]:
+    """The sources whose change needs a rebuild (``scripts/setup`` hashes them): the compiled modules and
+    the package modules they import, whose declared types the compiled code checks at run time."""
+    modules = set(COMPILED_MODULES)
+    for module in COMPILED_MODULES:
+        for node in ast.walk(ast.parse(source_path(module, root).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules.add(node.module)
+    paths = {_module_file(m, root) for m in modules if m.split(".")[0] == "clearance"}
+    return sorted(p for p in paths if p is not None)
+
+
+def _module_file(module: str, root: Path) -> Path | None:
+    """A module's ``.py``, or its package's ``__init__.py``; ``None`` for a name that is neither."""
+    source = source_path(module, root)
+    if source.is_file():
+        return source
+    init = source.with_suffix("") / "__init__.py"
+    return init if init.is_file() else None
 
 
 def write_record(hashes: dict[str, str], root: Path) -> Path:
