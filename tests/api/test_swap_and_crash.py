@@ -96,12 +96,16 @@ def test_kill_9_under_load_loses_no_acknowledged_screening(tmp_path: Path) -> No
     seed_home(tmp_path)
     token = make_key(tmp_path, "screen")
     server = Server(tmp_path, "--reload-interval", "0").start()
+    assert server.proc is not None
+    helpers = children(server.proc.pid)
+    assert helpers, "the audit writer runs in a process of its own"
     with Hammer(server.url, token, threads=6) as hammer:
         time.sleep(1.5)
         server.kill()  # SIGKILL while requests are in flight
         time.sleep(0.2)
     acknowledged = set(hammer.ok_ids)
     assert len(acknowledged) > 20, "the load ran"
+    assert wait_gone(helpers), "the server's helper processes die with it"
     with Server(tmp_path, "--reload-interval", "0") as again:  # restarts cleanly on the same files
         r = httpx.post(again.url + "/v1/screen", json={"name": "CEIEC"}, headers=auth(token))
         assert r.status_code == 200
@@ -119,9 +123,44 @@ def test_two_workers_share_one_audit_chain(tmp_path: Path) -> None:
     with Server(tmp_path, "--reload-interval", "0", "--workers", "2") as server:
         for _ in range(50):  # every worker must be ready, not just the first to answer
             server.wait_ready()
+        assert server.proc is not None
+        processes = children(server.proc.pid)
+        assert len(processes) == 3, "two workers and one audit writer"
         with Hammer(server.url, token, threads=6) as hammer:
             time.sleep(1.5)
+    assert wait_gone(processes), "a stopped server leaves no worker or writer behind"
     assert hammer.failures == [] and len(hammer.ok_ids) > 20
     log = AuditLog(audit_path(Settings.load(tmp_path)))
     assert set(hammer.ok_ids) <= log.request_ids()
     assert log.verify().ok
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid``."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def wait_gone(pids: set[int], timeout: float = 10.0) -> bool:
+    """Whether every process of ``pids`` has ended (or is a zombie) within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = set()
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.add(pid)
+        if not alive:
+            return True
+        time.sleep(0.05)
+    return False

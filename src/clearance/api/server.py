@@ -62,6 +62,8 @@ def run(
         probe = _socket(host, port, reuse_port=False)
         port = probe.getsockname()[1]
         probe.close()
+    # before any listening socket exists, so the writer process holds none
+    writer_pid, audit_sockets = _start_audit_writer(settings, workers)
     sock = _socket(host, port, reuse_port=spread)
     actual = sock.getsockname()[1]
     mode = "" if service_config.auth else " WITHOUT AUTHENTICATION (--no-auth)"
@@ -81,9 +83,11 @@ def run(
         sock.listen(2048)
         announce()
         if workers == 1:
-            _serve(settings, service_config, sock, log_level)
+            _serve(settings, service_config, sock, log_level, audit_sockets[0])
+            audit_sockets[0].close()
         else:
-            _serve_forked(settings, service_config, lambda: sock, log_level, workers, announce)
+            _serve_forked(settings, service_config, lambda: sock, log_level, audit_sockets, announce)
+        _reap(writer_pid)
         return
 
     def listening() -> socket.socket:
@@ -92,7 +96,46 @@ def run(
         return own
 
     # the parent's socket stays bound, not listening, holding the port for the workers' sockets
-    _serve_forked(settings, service_config, listening, log_level, workers, announce)
+    _serve_forked(settings, service_config, listening, log_level, audit_sockets, announce)
+    _reap(writer_pid)
+
+
+def _start_audit_writer(settings: Settings, workers: int) -> tuple[int, list[socket.socket]]:
+    """Fork the process that writes the audit log for every worker (:mod:`clearance.audit.channel`);
+    its pid and one socket to it per worker.
+
+    It stops once every worker has closed its socket (so records sent during a graceful shutdown are
+    still written), ignores the signals that stop the workers, and dies with this process.
+    """
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(workers)]
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            _die_with_parent()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            for _, worker_end in pairs:
+                worker_end.close()
+            from clearance.audit import AuditLog, audit_path
+            from clearance.audit.channel import serve_writer
+
+            log = AuditLog(audit_path(settings))
+            serve_writer(log, [writer_end for writer_end, _ in pairs])
+            log.close()
+            status = 0
+        except BaseException:  # reported, then the process ends
+            logging.getLogger("clearance.audit").exception("the audit writer process failed")
+        finally:
+            os._exit(status)
+    for writer_end, _ in pairs:
+        writer_end.close()
+    return pid, [worker_end for _, worker_end in pairs]
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
@@ -108,15 +151,17 @@ def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def _serve(settings: Settings, config: object, sock: socket.socket, log_level: str) -> None:
-    """One worker: a Service (screener, audit writer) and uvicorn accepting on ``sock``."""
+def _serve(
+    settings: Settings, config: object, sock: socket.socket, log_level: str, audit_socket: socket.socket
+) -> None:
+    """One worker: a Service (screener, audit channel) and uvicorn accepting on ``sock``."""
     import uvicorn
 
     from clearance.api.app import create_server_app
     from clearance.api.service import Service, ServiceConfig
 
     assert isinstance(config, ServiceConfig)
-    app = create_server_app(Service(settings, config))
+    app = create_server_app(Service(settings, config, audit_socket=audit_socket))
     uv_config = uvicorn.Config(
         app,
         loop="uvloop",
@@ -136,32 +181,38 @@ def _serve_forked(
     config: object,
     listening: Callable[[], socket.socket],
     log_level: str,
-    workers: int,
+    audit_sockets: list[socket.socket],
     ready: Callable[[], None],
 ) -> None:
-    """Several workers (processes), each accepting on the socket ``listening()`` gives it in the worker;
-    ``ready()`` once every worker listens.
+    """A worker (process) per socket of ``audit_sockets``, each accepting on the socket ``listening()``
+    gives it in the worker and sending its audit records on its own of ``audit_sockets``; ``ready()``
+    once every worker listens.
 
     Screening is CPU-bound Python, so one process uses one core; workers use the others. Each worker
-    has its own screener and audit writer; they append to the same audit log (SQLite serialises the
-    writers and each append reads the chain head inside its write transaction, so the chain stays one).
+    has its own screener; one writer process appends the records of all of them to the audit log.
     Workers die with the supervisor (PR_SET_PDEATHSIG), and SIGTERM/SIGINT are passed on to them.
     """
+    workers = len(audit_sockets)
     children: list[int] = []
     read_end, write_end = os.pipe()
-    for _ in range(workers):
+    for mine in audit_sockets:
         pid = os.fork()
         if pid == 0:
             _die_with_parent()
             try:
                 os.close(read_end)
+                for other in audit_sockets:
+                    if other is not mine:
+                        other.close()  # else the writer would not see that worker close its end
                 sock = listening()
                 os.write(write_end, b"L")
                 os.close(write_end)
-                _serve(settings, config, sock, log_level)
+                _serve(settings, config, sock, log_level, mine)
             finally:
                 os._exit(0)
         children.append(pid)
+    for sock in audit_sockets:
+        sock.close()
     os.close(write_end)
     listening_workers = 0
     while listening_workers < workers:

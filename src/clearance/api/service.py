@@ -8,12 +8,12 @@ started with, and every response names the list versions it was computed from.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import itertools
 import logging
 import os
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +24,7 @@ from typing import Any
 
 from clearance.api.answers import DEFAULT_ANSWER_CACHE, AnswerCache
 from clearance.audit import AuditLog, AuditRecord, AuditWriter, KeyStore, audit_path, keys_path
+from clearance.audit.channel import AuditChannel
 from clearance.errors import ClearanceError
 from clearance.settings import Settings
 from clearance.store import ListVersion, Store, open_store
@@ -183,7 +184,15 @@ def process_limiter(config: ServiceConfig) -> RateLimiter:
 class Service:
     """One server process's state. :meth:`start` and :meth:`stop` bracket its life."""
 
-    def __init__(self, settings: Settings, config: ServiceConfig | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        config: ServiceConfig | None = None,
+        *,
+        audit_socket: socket.socket | None = None,
+    ) -> None:
+        """``audit_socket`` connects to the server's audit writer process (``clearance serve``); without
+        it, this process appends to the audit log itself, on a writer thread."""
         self.settings = settings
         self.config = config or ServiceConfig()
         self.current: Loaded | None = None
@@ -196,7 +205,8 @@ class Service:
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self.audit: AuditLog | None = None
-        self.writer: AuditWriter | None = None
+        self.writer: AuditWriter | AuditChannel | None = None
+        self._audit_socket = audit_socket
         self.keys: KeyStore | None = None
         self.reloads = 0
         self.on_swap: list[Any] = []
@@ -209,10 +219,14 @@ class Service:
     # -- life ------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.audit = AuditLog(audit_path(self.settings))
-        self.writer = AuditWriter(self.audit)
-        self.writer.pending = lambda: self.inflight - self.awaiting
-        self.writer.start()
+        self.audit = AuditLog(audit_path(self.settings))  # read here; written by self.writer
+        if self._audit_socket is not None:
+            self.writer = AuditChannel(self._audit_socket)
+        else:
+            writer = AuditWriter(self.audit)
+            writer.pending = lambda: self.inflight - self.awaiting
+            writer.start()
+            self.writer = writer
         self.keys = KeyStore(keys_path(self.settings))
         self._poller = threading.Thread(target=self._poll, name="list-reloader", daemon=True)
         self._poller.start()
@@ -326,23 +340,9 @@ class Service:
         """Append an audit record and wait until it is durable; returns (request id, sequence number)."""
         assert self.writer is not None, "service not started"
         request_id = self._new_request_id()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[int] = loop.create_future()
-
-        def resolve(seq: int | None, exc: BaseException | None) -> None:
-            if not future.done():
-                if exc is not None:
-                    future.set_exception(exc)
-                else:
-                    future.set_result(seq or 0)
-
-        def done(seq: int | None, exc: BaseException | None) -> None:
-            loop.call_soon_threadsafe(resolve, seq, exc)
-
         self.awaiting += 1
         try:
-            self.writer.submit(AuditRecord(request_id, actor, action, payload), done)
-            seq = await future
+            seq = await self.writer.write(AuditRecord(request_id, actor, action, payload))
         finally:
             self.awaiting -= 1
         return request_id, seq

@@ -17,6 +17,7 @@ path in this module, and triggers make the database itself refuse ``UPDATE`` and
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import queue
 import sqlite3
@@ -64,6 +65,23 @@ class AuditRecord:
     action: str
     payload: dict[str, Any]
     recorded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="microseconds"))
+
+    def encoded(self) -> EncodedRecord:
+        """The record as the log stores it (raises for a payload that is not JSON data)."""
+        return EncodedRecord(
+            self.request_id, self.recorded_at, self.actor, self.action, encode_payload(self.payload)
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class EncodedRecord:
+    """A record ready to append: its header and its canonical JSON body (:func:`encode_payload`)."""
+
+    request_id: str
+    recorded_at: str
+    actor: str
+    action: str
+    body: bytes
 
 
 @dataclass(slots=True, frozen=True)
@@ -130,6 +148,10 @@ class AuditLog:
 
         When this returns, the records are on disk. Nothing is written when it raises.
         """
+        return self.append_encoded([rec.encoded() for rec in records])
+
+    def append_encoded(self, records: Sequence[EncodedRecord]) -> list[int]:
+        """:meth:`append` for records already encoded."""
         if not records:
             return []
         with self._lock:
@@ -143,12 +165,11 @@ class AuditLog:
                 seqs = []
                 for rec in records:
                     seq += 1
-                    body = encode_payload(rec.payload)
                     digest = record_hash(
-                        prev, seq, rec.request_id, rec.recorded_at, rec.actor, rec.action, body
+                        prev, seq, rec.request_id, rec.recorded_at, rec.actor, rec.action, rec.body
                     )
                     rows.append(
-                        (seq, rec.request_id, rec.recorded_at, rec.actor, rec.action, body, prev, digest)
+                        (seq, rec.request_id, rec.recorded_at, rec.actor, rec.action, rec.body, prev, digest)
                     )
                     seqs.append(seq)
                     prev = digest
@@ -259,11 +280,33 @@ Callback = Callable[[int | None, BaseException | None], None]
 _STOP = object()
 
 
-class AuditWriter:
-    """A background thread that appends records in batches (group commit).
+def write_batch(log: AuditLog, records: Sequence[EncodedRecord]) -> list[int | BaseException]:
+    """Append ``records`` in one transaction (group commit) and give each its sequence number, or the
+    exception that kept it out of the log: when the batch fails, its records are written one by one so
+    one bad record does not fail the others."""
+    try:
+        return list(log.append_encoded(records))
+    except BaseException as exc:  # noqa: BLE001 - handed to the waiting callers
+        if len(records) == 1:
+            return [exc]
+    out: list[int | BaseException] = []
+    for rec in records:
+        try:
+            (seq,) = log.append_encoded([rec])
+        except BaseException as one_exc:  # noqa: BLE001
+            out.append(one_exc)
+        else:
+            out.append(seq)
+    return out
 
-    :meth:`submit` queues a record; the callback runs on the writer thread with the record's sequence
-    number once it is durable, or with the exception that prevented it (then it was not written).
+
+class AuditWriter:
+    """A background thread that appends records in batches (group commit), for a process that writes
+    the audit log itself (:class:`clearance.audit.channel.AuditChannel` sends them to a writer process).
+
+    :meth:`write` (on an event loop) or :meth:`submit` (a callback) queue a record; it is answered with
+    the record's sequence number once it is durable, or with the exception that prevented it (then it
+    was not written).
     """
 
     def __init__(self, log: AuditLog, max_batch: int = 1000) -> None:
@@ -284,7 +327,27 @@ class AuditWriter:
         self._thread.start()
 
     def submit(self, record: AuditRecord, callback: Callback) -> None:
-        self._queue.put((record, callback))
+        """Queue ``record``; ``callback`` runs on the writer thread. Raises for a payload that is not
+        JSON data."""
+        self._queue.put((record.encoded(), callback))
+
+    async def write(self, record: AuditRecord) -> int:
+        """Queue ``record`` and wait (on the running event loop) until it is durable; its sequence number."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+
+        def resolve(seq: int | None, exc: BaseException | None) -> None:
+            if not future.done():
+                if exc is not None:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(seq or 0)
+
+        def done(seq: int | None, exc: BaseException | None) -> None:
+            loop.call_soon_threadsafe(resolve, seq, exc)
+
+        self.submit(record, done)
+        return await future
 
     def stop(self) -> None:
         """Write what is queued, then stop."""
@@ -292,7 +355,7 @@ class AuditWriter:
             self._queue.put(_STOP)
             self._thread.join()
 
-    def _worth_waiting(self, batch: list[tuple[AuditRecord, Callback]]) -> bool:
+    def _worth_waiting(self, batch: list[tuple[EncodedRecord, Callback]]) -> bool:
         pending = self.pending() if self.pending is not None else 0
         return bool(batch) and pending > 0
 
@@ -300,7 +363,7 @@ class AuditWriter:
         stopping = False
         while not stopping:
             item = self._queue.get()
-            batch: list[tuple[AuditRecord, Callback]] = []
+            batch: list[tuple[EncodedRecord, Callback]] = []
             waited = 0.0
             while True:
                 if item is None:
@@ -328,25 +391,14 @@ class AuditWriter:
             if not batch:
                 continue
             started = time.perf_counter()
-            try:
-                seqs = self.log.append([rec for rec, _ in batch])
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting requests
-                if len(batch) == 1:
-                    batch[0][1](None, exc)
-                    continue
-                # one bad record must not fail the others: write them one by one
-                for rec, callback in batch:
-                    try:
-                        (seq,) = self.log.append([rec])
-                    except BaseException as one_exc:  # noqa: BLE001
-                        callback(None, one_exc)
-                    else:
-                        self.written += 1
-                        callback(seq, None)
-                continue
+            results = write_batch(self.log, [rec for rec, _ in batch])
+            written = sum(1 for r in results if not isinstance(r, BaseException))
             self.batches += 1
-            self.written += len(batch)
-            if self.on_batch is not None:
+            self.written += written
+            if self.on_batch is not None and written == len(batch):
                 self.on_batch(len(batch), time.perf_counter() - started)
-            for (_, callback), seq in zip(batch, seqs, strict=True):
-                callback(seq, None)
+            for (_, callback), result in zip(batch, results, strict=True):
+                if isinstance(result, BaseException):
+                    callback(None, result)
+                else:
+                    callback(result, None)

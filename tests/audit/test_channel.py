@@ -1,0 +1,107 @@
+"""The audit writer process's protocol: workers' records over Unix sockets, one writer, one chain."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from clearance.audit.channel import AuditChannel, AuditWriteError, serve_writer
+from clearance.audit.log import AuditLog, AuditRecord
+from clearance.errors import StoreError
+
+
+def record(request_id: str, size: int = 10) -> AuditRecord:
+    return AuditRecord(request_id, "tester", "screen", {"query": {"name": "x" * size}})
+
+
+@contextmanager
+def writer(path: Path, workers: int) -> Iterator[tuple[list[socket.socket], threading.Thread, AuditLog]]:
+    """The writer loop on a thread over ``workers`` socket pairs; yields the workers' ends."""
+    pairs = [socket.socketpair() for _ in range(workers)]
+    log = AuditLog(path)
+    thread = threading.Thread(target=serve_writer, args=(log, [w for w, _ in pairs]), daemon=True)
+    thread.start()
+    try:
+        yield [c for _, c in pairs], thread, log
+    finally:
+        for _, c in pairs:
+            c.close()
+        thread.join(10)
+        log.close()
+
+
+def test_records_of_several_workers_make_one_chain_and_share_commits(tmp_path: Path) -> None:
+    batches: list[int] = []
+    with writer(tmp_path / "audit.sqlite3", 2) as (ends, thread, _):
+        channels = [AuditChannel(end) for end in ends]
+        for channel in channels:
+            channel.on_batch = lambda n, _seconds: batches.append(n)
+
+        async def main() -> list[int]:
+            return await asyncio.gather(*(channels[i % 2].write(record(f"r-{i}")) for i in range(300)))
+
+        seqs = asyncio.run(main())
+        for channel in channels:
+            channel.stop()
+        thread.join(10)
+        assert not thread.is_alive(), "the writer stops once every worker has closed its socket"
+    assert sorted(seqs) == list(range(1, 301))
+    log = AuditLog(tmp_path / "audit.sqlite3")
+    assert log.count() == 300 and log.verify().ok
+    assert {r.request_id for r in log.records()} == {f"r-{i}" for i in range(300)}
+    assert max(batches) > 1, "records sent together are committed together"
+
+
+def test_a_refused_record_fails_alone_and_names_why(tmp_path: Path) -> None:
+    with writer(tmp_path / "audit.sqlite3", 1) as (ends, _, _):
+        channel = AuditChannel(ends[0])
+
+        async def main() -> list[int | BaseException]:
+            await channel.write(record("dup"))
+            return await asyncio.gather(
+                channel.write(record("a")),
+                channel.write(record("dup")),  # request ids are unique in the log
+                channel.write(record("b")),
+                return_exceptions=True,
+            )
+
+        a, dup, b = asyncio.run(main())
+        channel.stop()
+    assert a == 2 and b == 3
+    assert isinstance(dup, AuditWriteError) and "IntegrityError" in str(dup)
+    assert AuditLog(tmp_path / "audit.sqlite3").verify().ok
+
+
+def test_large_records_cross_the_socket_whole(tmp_path: Path) -> None:
+    with writer(tmp_path / "audit.sqlite3", 1) as (ends, _, _):
+        channel = AuditChannel(ends[0])
+
+        async def main() -> list[int]:
+            return await asyncio.gather(*(channel.write(record(f"big-{i}", 3_000_000)) for i in range(3)))
+
+        assert sorted(asyncio.run(main())) == [1, 2, 3]
+        channel.stop()
+    stored = list(AuditLog(tmp_path / "audit.sqlite3").records())
+    assert [len(r.payload["query"]["name"]) for r in stored] == [3_000_000] * 3
+
+
+def test_when_the_writer_is_gone_records_fail_instead_of_waiting(tmp_path: Path) -> None:
+    worker_end, writer_end = socket.socketpair()
+    channel = AuditChannel(worker_end)
+
+    async def main() -> None:
+        waiting = asyncio.ensure_future(channel.write(record("r-1")))
+        await asyncio.sleep(0.05)
+        writer_end.close()  # the writer process died before answering
+        with pytest.raises(StoreError, match="audit writer process has exited"):
+            await asyncio.wait_for(waiting, 5)
+        with pytest.raises(StoreError, match="audit writer process has exited"):
+            await channel.write(record("r-2"))
+
+    asyncio.run(main())
