@@ -346,13 +346,16 @@ def main() -> None:
             for level in (int(c) for c in args.clients.split(",")):
                 before = audit_commits(port)
                 cpu_before = server_cpu(proc.pid)
+                client_before = time.process_time()
                 row = asyncio.run(
                     run_level(port, requests, counter, level, args.seconds, args.warmup, args.rate)
                 )
                 cpu = server_cpu(proc.pid) - cpu_before
+                client_cpu = time.process_time() - client_before
                 after = audit_commits(port)
                 total = row["requests"] * (args.seconds + args.warmup) / args.seconds  # warm-up included
                 row["server_cpu_ms"] = cpu / total * 1000 if total else 0.0
+                row["client_cpu_ms"] = client_cpu / total * 1000 if total else 0.0
                 commits = after[0] - before[0]
                 row["audit_commit_ms"] = (after[1] - before[1]) / commits * 1000 if commits else 0.0
                 row["records_per_commit"] = (after[2] - before[2]) / commits if commits else 0.0
@@ -363,6 +366,7 @@ def main() -> None:
                     print(
                         f"{level:>3} clients: {row['rps']:8.0f} req/s  p50 {row['p50_ms']:6.2f} ms  "
                         f"p99 {row['p99_ms']:6.2f} ms  server CPU {row['server_cpu_ms']:.2f} ms/req  "
+                        f"client CPU {row['client_cpu_ms']:.2f}  "
                         f"({row['requests']} requests, {row['errors']} errors; "
                         f"audit commit {row['audit_commit_ms']:.2f} ms, {row['records_per_commit']:.1f} records each)",
                         flush=True,
