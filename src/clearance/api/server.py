@@ -84,7 +84,7 @@ def run(
         announce()
         if workers == 1:
             _serve(settings, service_config, sock, log_level, audit_sockets[0])
-            audit_sockets[0].close()
+            audit_sockets[0].close()  # the service closed it if it started; else the writer waits for this
         else:
             _serve_forked(settings, service_config, lambda: sock, log_level, audit_sockets, announce)
         _reap(writer_pid)

@@ -14,10 +14,10 @@ Why a process of its own rather than a writer thread in each worker:
 * the worker's event loop does not share its interpreter lock with a writer thread, nor wake one per
   request.
 
-On the socket, each message is length-prefixed. Worker to writer: ``>II`` (header length, body length),
-the header as JSON ``[tag, request_id, recorded_at, actor, action]`` (the tag numbers the worker's
-records) and the body, the record's canonical JSON. Writer to worker: ``>I`` (length) and JSON
-``{"seqs": [[tag, seq], ...], "errors": [[tag, message], ...], "batch": [records, seconds]}``.
+On the socket, each message is framed by its length (``>I``) in both directions. Worker to writer, one
+record: the header's length (``>I``), the header as JSON ``[tag, request_id, recorded_at, actor,
+action]`` (the tag numbers the worker's records) and the body, the record's canonical JSON. Writer to
+worker: JSON ``{"seqs": [[tag, seq], ...], "errors": [[tag, message], ...], "batch": [records, seconds]}``.
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ import orjson
 from clearance.audit.log import AuditLog, AuditRecord, EncodedRecord, write_batch
 from clearance.errors import StoreError
 
-_RECORD_HEAD = struct.Struct(">II")
-_ANSWER_HEAD = struct.Struct(">I")
+_LENGTH = struct.Struct(">I")
 _READ_SIZE = 1 << 16
 
 
@@ -80,7 +79,7 @@ class AuditChannel:
         head = orjson.dumps([tag, encoded.request_id, encoded.recorded_at, encoded.actor, encoded.action])
         future: asyncio.Future[int] = loop.create_future()
         self._waiting[tag] = future
-        self._send(_RECORD_HEAD.pack(len(head), len(encoded.body)) + head + encoded.body)
+        self._send(_frame(_LENGTH.pack(len(head)) + head + encoded.body))
         return await future
 
     def stop(self) -> None:
@@ -159,14 +158,18 @@ class AuditChannel:
                 future.set_exception(StoreError(why))
 
 
+def _frame(message: bytes) -> bytes:
+    return _LENGTH.pack(len(message)) + message
+
+
 def _messages(buffer: bytearray) -> Iterator[bytes]:
-    """The complete answers at the start of ``buffer``, taken out of it."""
-    while len(buffer) >= _ANSWER_HEAD.size:
-        (length,) = _ANSWER_HEAD.unpack_from(buffer)
-        end = _ANSWER_HEAD.size + length
+    """The complete messages at the start of ``buffer``, taken out of it."""
+    while len(buffer) >= _LENGTH.size:
+        (length,) = _LENGTH.unpack_from(buffer)
+        end = _LENGTH.size + length
         if len(buffer) < end:
             return
-        message = bytes(buffer[_ANSWER_HEAD.size : end])
+        message = bytes(buffer[_LENGTH.size : end])
         del buffer[:end]
         yield message
 
@@ -198,21 +201,17 @@ class _Worker:
             if len(data) < _READ_SIZE:
                 break
         records = []
-        buffer = self.inbox
-        while len(buffer) >= _RECORD_HEAD.size:
-            head_len, body_len = _RECORD_HEAD.unpack_from(buffer)
-            start = _RECORD_HEAD.size
-            end = start + head_len + body_len
-            if len(buffer) < end:
-                break
-            tag, request_id, recorded_at, actor, action = orjson.loads(buffer[start : start + head_len])
-            body = bytes(buffer[start + head_len : end])
-            records.append((int(tag), EncodedRecord(request_id, recorded_at, actor, action, body)))
-            del buffer[:end]
+        for message in _messages(self.inbox):
+            (head_end,) = _LENGTH.unpack_from(message)
+            head_end += _LENGTH.size
+            tag, request_id, recorded_at, actor, action = orjson.loads(message[_LENGTH.size : head_end])
+            records.append(
+                (int(tag), EncodedRecord(request_id, recorded_at, actor, action, message[head_end:]))
+            )
         return records
 
     def send(self, message: bytes) -> None:
-        self.outbox += _ANSWER_HEAD.pack(len(message)) + message
+        self.outbox += _frame(message)
         self.flush()
 
     def flush(self) -> None:
