@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_dev import EVAL, SDN, sdn_entities
 
 
-def exhaustive_names(screener: Screener, qname: cand_mod.QueryName, mask: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def exhaustive_names(screener: Screener, qname: cand_mod.QueryName, mask: np.ndarray) -> list[int]:  # type: ignore[type-arg]
     index = screener.index
     all_tokens = list(range(len(index.token_canon)))
     near = set(similar_tokens(index, qname, all_tokens))
@@ -48,7 +48,7 @@ def exhaustive_names(screener: Screener, qname: cand_mod.QueryName, mask: np.nda
             "".join(forms[i : i + k]) in qforms for k in (2, 3) for i in range(len(forms) - k + 1)
         ):
             out.append(n)
-    return np.asarray(out, dtype=np.int64)
+    return out
 
 
 def found(screener: Screener, query: Query, expect: str, ids_fn) -> bool:  # type: ignore[no-untyped-def]
@@ -56,7 +56,7 @@ def found(screener: Screener, query: Query, expect: str, ids_fn) -> bool:  # typ
     mask = screener._masks[query.schema]
     for qname in screener._query_names(query):
         ids = ids_fn(qname, mask)
-        if len(ids):
+        if ids:
             screener._score_names(qname, ids, best)
     for e_idx, (score, _, _) in best.items():
         if screener.index.entities[e_idx].id == expect:
@@ -90,7 +90,7 @@ def main() -> None:
                 screener,
                 query,
                 q["expect"],
-                lambda qn, m, limit=limit: candidate_names(screener.index, qn, m, limit),
+                lambda qn, m, limit=limit, schema=query.schema: candidate_names(screener.index, qn, schema, limit),
             ):
                 kept[limit] += 1
             else:

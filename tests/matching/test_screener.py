@@ -484,3 +484,33 @@ def test_an_unreadable_index_file_is_rebuilt_not_a_crash(tmp_path: Path, payload
         assert path.read_bytes() != payload
     finally:
         store.close()
+
+
+_LAZY_TABLES = """
+import sys
+from clearance.matching.screener import Screener
+from clearance.text import tables
+from tests.factories import make_entity
+
+screener = Screener.from_entities([make_entity("test:w", "Person", name="KIM, Jong Un")])
+if sys.argv[1] == "warm":
+    screener.warm_up()
+lazy = (tables.hangul_jamo, tables.hangul_syllables, tables.greek_digraphs)
+print(all(f.cache_info().currsize for f in lazy), any(f.cache_info().currsize for f in lazy))
+"""
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("cold", "False False"), ("warm", "True True")])
+def test_warm_up_loads_the_tables_screening_loads_at_first_use(mode: str, expected: str) -> None:
+    # in a fresh interpreter: in this one, earlier tests have loaded the tables already
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _LAZY_TABLES, mode],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.split() == expected.split()

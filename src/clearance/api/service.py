@@ -115,6 +115,7 @@ def build_loaded(
         break
     else:
         raise ClearanceError("the lists kept changing while the screener was being built; retry")
+    screener.warm_up()
     return Loaded(
         screener=screener,
         versions=versions,

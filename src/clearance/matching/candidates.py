@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-import numpy.typing as npt
-
 from clearance.matching.index import (
     MatchIndex,
     is_organisation,
@@ -138,81 +135,59 @@ def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:
     )
 
 
-def candidate_names(
-    index: MatchIndex, query: QueryName, mask: npt.NDArray[np.bool_], limit: int = CANDIDATE_LIMIT
-) -> npt.NDArray[np.int64]:
-    """Ids of up to ``limit`` listed names (of the allowed schemata) sharing the most key weight with ``query``.
+def candidate_names(index: MatchIndex, query: QueryName, schema: str, limit: int = CANDIDATE_LIMIT) -> list[int]:
+    """Ids of up to ``limit`` listed names (of the schemata a ``schema`` query may match) sharing the most
+    key weight with ``query``, best first (ties by id).
 
     Each listed name collects the weight of every key it shares with the query: the token keys (exact,
-    skeleton, typo) of its tokens, summed per token first, and its name keys (joins, acronyms).
+    skeleton, typo) of its tokens, summed per token first, and its name keys (joins, acronyms). The score
+    is like a Dice coefficient: shared weight over the size of both names, so a short listed name that is
+    all query outranks a long one that merely contains a common query token.
 
-    The few hundred postings a query reaches are summed in plain loops over dicts, which the compiled
-    build runs without numpy's per-call overhead on arrays of a few dozen elements; the final ranking is
-    vectorised.
+    A query reaches a few hundred postings, summed in plain loops over :class:`Lookup`'s tuples, which the
+    compiled build runs without numpy's per-call overhead on arrays of a few dozen elements.
     """
+    lookup = index.lookup
     # token -> summed weight of the token keys that reach it, in the order the keys are met
     token_weights: dict[int, float] = {}
-    if query.neighbour_rows:
-        starts, tokens_of, weights_of = index.neigh_start, index.neigh_tokens, index.neigh_weight
-        for row in query.neighbour_rows:
-            lo, hi = starts[row : row + 2].tolist()
-            for t, w in zip(tokens_of[lo:hi].tolist(), weights_of[lo:hi].tolist()):
+    for row in query.neighbour_rows:
+        tokens, weights = lookup.neighbours[row]
+        for t, w in zip(tokens, weights):
+            token_weights[t] = token_weights.get(t, 0.0) + w
+    token_keys = lookup.token_keys
+    for h in query.token_hashes:
+        found = token_keys.get(h)
+        if found is not None:
+            w, tokens = found
+            for t in tokens:
                 token_weights[t] = token_weights.get(t, 0.0) + w
-    if query.token_hashes:
-        found = _find(index.tkey_hash, query.token_hashes)
-        _add_rows(
-            token_weights,
-            index.tkey_start,
-            index.tkey_tokens,
-            found.tolist(),
-            index.tkey_weight[found].tolist(),
-        )
     # listed name -> summed weight: a token reached through several keys is expanded to its names once
     name_weights: dict[int, float] = {}
-    tokens = sorted(token_weights)
-    _add_rows(name_weights, index.token_start, index.token_names, tokens, [token_weights[t] for t in tokens])
-    if query.name_hashes:
-        found = _find(index.key_hash, query.name_hashes)
-        _add_rows(
-            name_weights, index.key_start, index.postings, found.tolist(), index.key_weight[found].tolist()
-        )
-    if not name_weights:
-        return np.zeros(0, dtype=np.int64)
-    reached_ids = sorted(name_weights)
-    reached = np.array(reached_ids, dtype=np.int64)
-    scores = np.array([name_weights[n] for n in reached_ids], dtype=np.float64)
-    scores[~mask[reached]] = 0.0
-    # like a Dice coefficient: shared weight over the size of both names, so a short listed name
-    # that is all query outranks a long one that merely contains a common query token
-    scores /= index.name_norm[reached] + (sum(query.weights) + 1.0)
-    nonzero = np.flatnonzero(scores)
-    if len(nonzero) > limit:
-        nonzero = nonzero[np.argpartition(-scores[nonzero], limit)[:limit]]
-    top = nonzero[np.argsort(-scores[nonzero], kind="stable")]
-    result: npt.NDArray[np.int64] = reached[top]
-    return result
-
-
-def _find(sorted_hashes: npt.NDArray[np.uint64], keys: list[int]) -> npt.NDArray[np.int64]:
-    """Positions in ``sorted_hashes`` of the key hashes ``keys`` it holds."""
-    if not len(sorted_hashes):
-        return np.zeros(0, dtype=np.int64)
-    hashes = np.asarray(keys, dtype=np.uint64)
-    pos = np.minimum(sorted_hashes.searchsorted(hashes), len(sorted_hashes) - 1)
-    found: npt.NDArray[np.int64] = pos[sorted_hashes[pos] == hashes]
-    return found
-
-
-def _add_rows(
-    sums: dict[int, float],
-    start: npt.NDArray[np.int64],
-    values: npt.NDArray[np.int32],
-    rows: list[int],
-    weights: list[float],
-) -> None:
-    """Add ``weights[k]`` to ``sums[v]`` for every value ``v`` of row ``rows[k]`` of a compressed-sparse-row
-    table (``values[start[r]:start[r + 1]]``), in row order."""
-    for row, w in zip(rows, weights):
-        lo, hi = start[row : row + 2].tolist()
-        for v in values[lo:hi].tolist():
-            sums[v] = sums.get(v, 0.0) + w
+    token_names = lookup.token_names
+    for t in sorted(token_weights):
+        w = token_weights[t]
+        for n in token_names[t]:
+            name_weights[n] = name_weights.get(n, 0.0) + w
+    name_keys = lookup.name_keys
+    for h in query.name_hashes:
+        found = name_keys.get(h)
+        if found is not None:
+            w, listed = found
+            for n in listed:
+                name_weights[n] = name_weights.get(n, 0.0) + w
+    allowed, norm = lookup.allowed[schema], lookup.name_norm
+    size = sum(query.weights) + 1.0
+    names: list[int] = []
+    scores: list[float] = []
+    for n, w in name_weights.items():
+        if allowed[n]:
+            names.append(n)
+            scores.append(w / (norm[n] + size))
+    if len(scores) > limit:
+        # sorting plain floats is cheap; tuples are made only for the names that can make the cut
+        cutoff = sorted(scores, reverse=True)[limit - 1]
+        ranked = [(-s, n) for s, n in zip(scores, names) if s >= cutoff]
+    else:
+        ranked = [(-s, n) for s, n in zip(scores, names)]
+    ranked.sort()
+    return [n for _, n in ranked[:limit]]
