@@ -7,6 +7,19 @@ Builds the index over the SDN snapshot in memory (as benchmarks/eval_dev.py does
 reports the CPU time per query (median, mean, p99) of the first round (every name new to the process, as
 the HTTP service's distinct names are; its throughput is bound by this) and of the fastest later one. ``--digest`` prints a SHA-256 of every result (scores, explanations) to compare two versions of
 the matcher; ``--profile`` writes a cProfile of one more round.
+
+Wall-clock CPU on a shared virtual machine moves by +-25% between identical runs, more than most changes to
+the matcher. Instruction counts do not move; ``--once N`` screens the first N names once, untimed, for a
+counting tool, and ``--index PATH`` loads the index from PATH (building and saving it there the first time),
+as a service worker does:
+
+    python benchmarks/matcher_speed.py --index /tmp/sdn.idx --once 0       # build and save the index
+    valgrind --tool=callgrind --toggle-collect=CPyPy_screener___Screener___screen \
+        python benchmarks/matcher_speed.py --index /tmp/sdn.idx --once 600
+    callgrind_annotate --inclusive=yes callgrind.out.<pid> | grep CPyDef_   # where the instructions go
+
+The first query loads the name tables (about 0.58 G instructions, the same in every build); subtract it, or
+compare builds on equal N.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from common import SHARED, machine, require_shared
 
 from clearance.errors import QueryError
 from clearance.lists.ofac_csv import read
+from clearance.matching.index import load_index, save_index
 from clearance.matching.screener import Screener
 from clearance.matching.types import Match, Query
 
@@ -45,13 +59,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--digest", action="store_true")
+    parser.add_argument("--index", type=Path, help="load the index from here (built and saved if absent)")
+    parser.add_argument("--once", type=int, metavar="N", help="screen the first N names once, untimed, and stop")
     args = parser.parse_args()
     require_shared()
-    screener = Screener.from_entities(
-        read(sorted(SDN.glob("*.csv")), "ofac-sdn").entities, list_version="ofac-sdn@2021-07-07"
-    )
+    if args.index is not None and args.index.exists():
+        screener = Screener(load_index(args.index))
+    else:
+        screener = Screener.from_entities(
+            read(sorted(SDN.glob("*.csv")), "ofac-sdn").entities, list_version="ofac-sdn@2021-07-07"
+        )
+        if args.index is not None:
+            save_index(screener.index, args.index)
     rows = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
     queries = [Query(name=r["name"], schema=r.get("schema") or "Thing") for r in rows]
+    if args.once is not None:
+        for q in queries[: args.once]:
+            screen(screener, q)
+        return
     rounds: list[list[float]] = []
     for _ in range(1 + args.rounds):
         times = []
