@@ -154,13 +154,7 @@ def candidate_names(index: MatchIndex, query: QueryName, schema: str, limit: int
         tokens, weights = lookup.neighbours[row]
         for t, w in zip(tokens, weights):
             token_weights[t] = token_weights.get(t, 0.0) + w
-    token_keys = lookup.token_keys
-    for h in query.token_hashes:
-        found = token_keys.get(h)
-        if found is not None:
-            w, tokens = found
-            for t in tokens:
-                token_weights[t] = token_weights.get(t, 0.0) + w
+    _add_keyed(token_weights, lookup.token_keys, query.token_hashes)
     # listed name -> summed weight: a token reached through several keys is expanded to its names once
     name_weights: dict[int, float] = {}
     token_names = lookup.token_names
@@ -168,13 +162,7 @@ def candidate_names(index: MatchIndex, query: QueryName, schema: str, limit: int
         w = token_weights[t]
         for n in token_names[t]:
             name_weights[n] = name_weights.get(n, 0.0) + w
-    name_keys = lookup.name_keys
-    for h in query.name_hashes:
-        found = name_keys.get(h)
-        if found is not None:
-            w, listed = found
-            for n in listed:
-                name_weights[n] = name_weights.get(n, 0.0) + w
+    _add_keyed(name_weights, lookup.name_keys, query.name_hashes)
     allowed, norm = lookup.allowed[schema], lookup.name_norm
     size = sum(query.weights) + 1.0
     names: list[int] = []
@@ -191,3 +179,14 @@ def candidate_names(index: MatchIndex, query: QueryName, schema: str, limit: int
         ranked = [(-s, n) for s, n in zip(scores, names)]
     ranked.sort()
     return [n for _, n in ranked[:limit]]
+
+
+def _add_keyed(sums: dict[int, float], table: dict[int, tuple[float, tuple[int, ...]]], hashes: list[int]) -> None:
+    """Add the weight of each key of ``hashes`` that ``table`` holds to ``sums[i]`` for every id ``i`` of
+    its row, in the order of ``hashes``."""
+    for h in hashes:
+        found = table.get(h)
+        if found is not None:
+            w, ids = found
+            for i in ids:
+                sums[i] = sums.get(i, 0.0) + w
