@@ -18,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from clearance.matching import candidates as cand_mod
 from clearance.matching.candidates import candidate_names
 from clearance.matching.scorer import similar_tokens
@@ -30,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_dev import EVAL, SDN, sdn_entities
 
 
-def exhaustive_names(screener: Screener, qname: cand_mod.QueryName, mask: np.ndarray) -> list[int]:  # type: ignore[type-arg]
+def exhaustive_names(screener: Screener, qname: cand_mod.QueryName, mask: list[bool]) -> list[int]:
     index = screener.index
     all_tokens = list(range(len(index.token_canon)))
     near = set(similar_tokens(index, qname, all_tokens))
@@ -53,7 +51,7 @@ def exhaustive_names(screener: Screener, qname: cand_mod.QueryName, mask: np.nda
 
 def found(screener: Screener, query: Query, expect: str, ids_fn) -> bool:  # type: ignore[no-untyped-def]
     best: dict = {}  # type: ignore[type-arg]
-    mask = screener._masks[query.schema]
+    mask = screener.index.lookup.allowed[query.schema]
     for qname in screener._query_names(query):
         ids = ids_fn(qname, mask)
         if ids:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -503,9 +505,6 @@ print(all(f.cache_info().currsize for f in lazy), any(f.cache_info().currsize fo
 @pytest.mark.parametrize(("mode", "expected"), [("cold", "False False"), ("warm", "True True")])
 def test_warm_up_loads_the_tables_screening_loads_at_first_use(mode: str, expected: str) -> None:
     # in a fresh interpreter: in this one, earlier tests have loaded the tables already
-    import subprocess
-    import sys
-
     out = subprocess.run(
         [sys.executable, "-c", _LAZY_TABLES, mode],
         cwd=Path(__file__).resolve().parents[2],

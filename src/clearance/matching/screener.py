@@ -18,7 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from clearance.errors import QueryError
 from clearance.matching.candidates import CANDIDATE_LIMIT, QueryName, analyse_query_name, candidate_names
@@ -27,7 +26,6 @@ from clearance.matching.explain import bare
 from clearance.matching.explain import explain as explain_match
 from clearance.matching.features import EVIDENCE_FEATURES, NAME_FEATURES, QueryEvidence
 from clearance.matching.index import (
-    COMPATIBLE,
     MATCHER_VERSION,
     EntityRecord,
     IndexError_,
@@ -87,7 +85,6 @@ class Screener:
         self.index = index
         self.threshold = threshold
         self.matcher_version = MATCHER_VERSION
-        self._masks = {schema: index.group_mask(schema) for schema in COMPATIBLE}
         self._name_scores = lru_cache(maxsize=NAME_SCORE_CACHE_SIZE)(self._name_scores_uncached)
 
     # --- construction ------------------------------------------------------------------------------
@@ -220,9 +217,8 @@ class Screener:
         """Each candidate entity's best name score, with that name's comparison and feature values."""
         names = self._query_names(query)
         index = self.index
-        mask = self._masks[query.schema]
         best: dict[int, tuple[float, NameComparison, list[float]]] = {}
-        extra = self._identifier_names(evidence, mask)
+        extra = self._identifier_names(evidence, query.schema)
         for qname in names:
             ids = candidate_names(index, qname, query.schema, CANDIDATE_LIMIT)
             if extra:
@@ -310,16 +306,19 @@ class Screener:
             if prev is None or score > prev[0]:
                 best[e_idx] = (score, cmp, values)
 
-    def _identifier_names(self, evidence: QueryEvidence, mask: npt.NDArray[np.bool_]) -> list[int]:
-        """The names (of the allowed schemata) of the entities the query's identifiers point at."""
+    def _identifier_names(self, evidence: QueryEvidence, schema: str) -> list[int]:
+        """The names (of the schemata a ``schema`` query may match) of the entities the query's
+        identifiers point at."""
         if not evidence.identifiers:
             return []
         entities = {e for i in evidence.identifiers for e in self.index.id_lookup.get(i, [])}
         if not entities:
             return []
-        hits = np.flatnonzero(np.isin(self.index.name_entity, np.fromiter(entities, dtype=np.int32)) & mask)
-        names: list[int] = hits.tolist()
-        return names
+        hits: list[int] = np.flatnonzero(
+            np.isin(self.index.name_entity, np.fromiter(entities, dtype=np.int32))
+        ).tolist()
+        allowed = self.index.lookup.allowed[schema]
+        return [n for n in hits if allowed[n]]
 
     def _query_names(self, query: Query) -> list[QueryName]:
         if query.schema not in QUERY_SCHEMATA:
