@@ -57,9 +57,9 @@ class Explanation:
         return {
             "query_name": self.query_name,
             "matched_name": self.matched_name,
-            "aligned": [{"query": q, "listed": c, "similarity": round(s, 3)} for q, c, s in self.aligned],
+            "aligned": [{"query": q, "listed": c, "similarity": _rounded(s, 3)} for q, c, s in self.aligned],
             "features": [
-                {"name": f.name, "value": round(f.value, 4), "weight": f.weight, "description": f.description}
+                {"name": f.name, "value": _rounded(f.value, 4), "weight": f.weight, "description": f.description}
                 for f in self.features
             ],
         }
@@ -80,10 +80,18 @@ class Match:
     def to_dict(self) -> dict[str, Any]:
         return {
             "entity_id": self.entity_id,
-            "score": round(self.score, 4),
+            "score": _rounded(self.score, 4),
             "match": self.match,
             "name": self.name,
             "schema": self.schema,
             "list_version": self.list_version,
             "explanation": self.explanation.to_dict(),
         }
+
+
+def _rounded(value: float, digits: int) -> float:
+    """``round(value, digits)``, without its decimal conversion (about 0.5 us) for 0 and 1, which most
+    feature values and token similarities are: an answer rounds about a hundred numbers."""
+    if value == 0.0 or value == 1.0:
+        return value
+    return round(value, digits)
