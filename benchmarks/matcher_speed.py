@@ -74,6 +74,7 @@ def main() -> None:
     rows = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
     queries = [Query(name=r["name"], schema=r.get("schema") or "Thing") for r in rows]
     if args.once is not None:
+        screener.warm_up()  # as a service worker does before its first request
         for q in queries[: args.once]:
             screen(screener, q)
         return

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from clearance.text import tables
@@ -25,3 +27,19 @@ def test_a_spelling_in_two_variant_groups_is_an_error(monkeypatch: pytest.Monkey
             tables.name_variants()
     finally:
         tables.name_variants.cache_clear()
+
+
+def test_phonetic_rules_without_regex_syntax_rewrite_as_their_regex_would() -> None:
+    from clearance.text.tokens import skeleton
+
+    rules = tables.phonetic_rules()
+    assert any(c is None for _, c, _ in rules) and any(c is not None for _, c, _ in rules)
+    words = {w for phrase in tables.name_variants() for w in phrase.split()} | {
+        "khashoggi", "dzhokhar", "schwarzkopf", "thatcher", "ghazzawi", "quezada", "xochitl", "yevgeniy",
+        "kononoff", "mccormick", "achchh", "shshsh", "ccchhh",
+    }
+    for word in sorted(words):
+        expected = word
+        for pattern, _, replacement in rules:
+            expected = re.sub(pattern, replacement, expected)
+        assert skeleton(word) == expected, word

@@ -105,12 +105,19 @@ def endings() -> list[tuple[str, str, int]]:
 
 
 @lru_cache(maxsize=1)
-def phonetic_rules() -> list[tuple[re.Pattern[str], str]]:
-    """Ordered regular-expression rewrites that build a token's phonetic skeleton."""
-    return [
-        (re.compile(_text(a, "phonetic.yaml", "a rule")), _text(b, "phonetic.yaml", "a rule"))
-        for a, b in load_yaml("phonetic.yaml")["rules"]
-    ]
+def phonetic_rules() -> list[tuple[str, re.Pattern[str] | None, str]]:
+    """Ordered rewrites that build a token's phonetic skeleton: ``(pattern, compiled, replacement)``.
+
+    ``compiled`` is ``None`` for a rule without regular-expression syntax ("kh" -> "h"), which is then a
+    plain substring replacement (``str.replace`` gives the same result as ``re.sub`` for those, in a
+    fraction of its time: a skeleton applies every rule).
+    """
+    rules: list[tuple[str, re.Pattern[str] | None, str]] = []
+    for a, b in load_yaml("phonetic.yaml")["rules"]:
+        pattern, replacement = _text(a, "phonetic.yaml", "a rule"), _text(b, "phonetic.yaml", "a rule")
+        literal = re.escape(pattern) == pattern and "\\" not in replacement
+        rules.append((pattern, None if literal else re.compile(pattern), replacement))
+    return rules
 
 
 @lru_cache(maxsize=1)

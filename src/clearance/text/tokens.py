@@ -82,8 +82,8 @@ def skeleton(token: str) -> str:
     if not token.isalpha():
         return token
     out = token
-    for pattern, replacement in phonetic_rules():
-        out = pattern.sub(replacement, out)
+    for pattern, compiled, replacement in phonetic_rules():
+        out = out.replace(pattern, replacement) if compiled is None else compiled.sub(replacement, out)
     return out
 
 
