@@ -1,7 +1,9 @@
-"""Run the service: uvicorn with httptools and uvloop, on a socket we bind (so port 0 works)."""
+"""Run the service: uvicorn with httptools and uvloop, on a socket we bind (so port 0 works); with several
+workers, this process accepts the connections and hands them to the workers in turn."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import logging
@@ -9,11 +11,16 @@ import os
 import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from clearance.errors import ClearanceError
 from clearance.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def is_loopback(host: str) -> bool:
@@ -52,19 +59,10 @@ def run(
     check_bind(host, service_config.auth)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     workers = max(1, service_config.workers)
-    spread = workers > 1 and hasattr(socket, "SO_REUSEPORT")
-    # several workers each listen on a socket of their own on the port (SO_REUSEPORT), so the kernel
-    # spreads the connections over them; on one shared socket the worker that wakes first accepts
-    # every connection waiting (ten clients connecting at once all went to one of two workers)
-    if spread:
-        # SO_REUSEPORT would let a second server on this port share its connections without a word:
-        # a plain bind first fails, as it always did, when anything already listens there
-        probe = _socket(host, port, reuse_port=False)
-        port = probe.getsockname()[1]
-        probe.close()
     # before any listening socket exists, so the writer process holds none
     writer_pid, audit_sockets = _start_audit_writer(settings, workers)
-    sock = _socket(host, port, reuse_port=spread)
+    sock = _socket(host, port)
+    sock.listen(2048)
     actual = sock.getsockname()[1]
     mode = "" if service_config.auth else " WITHOUT AUTHENTICATION (--no-auth)"
 
@@ -79,24 +77,12 @@ def run(
             tmp.write_text(str(actual))
             tmp.replace(port_file)
 
-    if not spread:
-        sock.listen(2048)
+    if workers == 1:
         announce()
-        if workers == 1:
-            _serve(settings, service_config, sock, log_level, audit_sockets[0])
-            audit_sockets[0].close()  # the service closed it if it started; else the writer waits for this
-        else:
-            _serve_forked(settings, service_config, lambda: sock, log_level, audit_sockets, announce)
-        _reap(writer_pid)
-        return
-
-    def listening() -> socket.socket:
-        own = _socket(host, actual, reuse_port=True)
-        own.listen(2048)
-        return own
-
-    # the parent's socket stays bound, not listening, holding the port for the workers' sockets
-    _serve_forked(settings, service_config, listening, log_level, audit_sockets, announce)
+        _serve(settings, service_config, log_level, audit_sockets[0], listening=sock)
+        audit_sockets[0].close()  # the service closed it if it started; else the writer waits for this
+    else:
+        _serve_forked(settings, service_config, sock, log_level, audit_sockets, announce)
     _reap(writer_pid)
 
 
@@ -138,12 +124,10 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, 0)
 
 
-def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+def _socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -152,9 +136,16 @@ def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
 
 
 def _serve(
-    settings: Settings, config: object, sock: socket.socket, log_level: str, audit_socket: socket.socket
+    settings: Settings,
+    config: object,
+    log_level: str,
+    audit_socket: socket.socket,
+    *,
+    listening: socket.socket | None = None,
+    handed: socket.socket | None = None,
 ) -> None:
-    """One worker: a Service (screener, audit channel) and uvicorn accepting on ``sock``."""
+    """One worker: a Service (screener, audit channel) and uvicorn, accepting on ``listening`` or
+    serving the connections the supervisor hands over on ``handed`` (:class:`_HandedServer`)."""
     import uvicorn
 
     from clearance.api.app import create_server_app
@@ -173,57 +164,116 @@ def _serve(
         server_header=False,
         limit_concurrency=2000,
     )
-    uvicorn.Server(uv_config).run(sockets=[sock])
+    if handed is None:
+        assert listening is not None
+        uvicorn.Server(uv_config).run(sockets=[listening])
+    else:
+        _HandedServer(uv_config, handed).run()
+
+
+class _HandedServer:
+    """uvicorn serving the connections its supervisor accepted and handed over on ``channel`` (a Unix
+    socket carrying their file descriptors), instead of accepting on a socket of its own."""
+
+    def __init__(self, config: Any, channel: socket.socket) -> None:
+        import uvicorn
+
+        outer = self
+
+        class Server(uvicorn.Server):
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets=[])  # no listening socket: connections arrive on the channel
+                if not self.should_exit:
+                    outer._attach(self)
+
+        self.server = Server(config)
+        self.channel = channel
+
+    def run(self) -> None:
+        self.server.run()
+
+    def _attach(self, server: Any) -> None:
+        loop = asyncio.get_running_loop()
+        config = server.config
+
+        def protocol() -> asyncio.Protocol:
+            # what uvicorn's own listening server makes for each connection it accepts
+            made: asyncio.Protocol = config.http_protocol_class(
+                config=config, server_state=server.server_state, app_state=server.lifespan.state
+            )
+            return made
+
+        def take() -> None:
+            try:
+                data, fds, _, _ = socket.recv_fds(self.channel, 64, 64)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data, fds = b"", []
+            if not data:  # the supervisor is gone: accept nothing more
+                loop.remove_reader(self.channel.fileno())
+            for fd in fds:
+                conn = socket.socket(fileno=fd)
+                if server.should_exit:
+                    conn.close()
+                    continue
+                loop.create_task(loop.connect_accepted_socket(protocol, conn))
+
+        self.channel.setblocking(False)
+        loop.add_reader(self.channel.fileno(), take)
 
 
 def _serve_forked(
     settings: Settings,
     config: object,
-    listening: Callable[[], socket.socket],
+    listening: socket.socket,
     log_level: str,
     audit_sockets: list[socket.socket],
     ready: Callable[[], None],
 ) -> None:
-    """A worker (process) per socket of ``audit_sockets``, each accepting on the socket ``listening()``
-    gives it in the worker and sending its audit records on its own of ``audit_sockets``; ``ready()``
-    once every worker listens.
+    """A worker (process) per socket of ``audit_sockets``, each sending its audit records on its own of
+    ``audit_sockets``; this process accepts the connections on ``listening`` and hands them to the
+    workers in turn; ``ready()`` once every worker runs.
 
     Screening is CPU-bound Python, so one process uses one core; workers use the others. Each worker
     has its own screener; one writer process appends the records of all of them to the audit log.
+    Why this process accepts, as Node's cluster module does: clients keep their connections open, so a
+    worker's load is its share of the connections. Workers accepting for themselves got them unevenly:
+    on one shared socket the worker that woke first took every connection waiting, and on sockets of
+    their own (SO_REUSEPORT) the kernel's hash of the client's port gave ten connections 7 and 3, or 8
+    and 2, as often as 5 and 5, and one worker then took 70-80% of the requests. Handed over in turn,
+    connections are spread evenly, one file descriptor message per connection (not per request).
     Workers die with the supervisor (PR_SET_PDEATHSIG), and SIGTERM/SIGINT are passed on to them.
     """
-    workers = len(audit_sockets)
     children: list[int] = []
-    read_end, write_end = os.pipe()
+    channels: list[socket.socket] = []  # this process's end of each worker's hand-over socket
     for mine in audit_sockets:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = os.fork()
         if pid == 0:
             _die_with_parent()
             try:
-                os.close(read_end)
-                for other in audit_sockets:
+                listening.close()  # only the supervisor accepts
+                for other in [*audit_sockets, *channels, ours]:
                     if other is not mine:
                         other.close()  # else the writer would not see that worker close its end
-                sock = listening()
-                os.write(write_end, b"L")
-                os.close(write_end)
-                _serve(settings, config, sock, log_level, mine)
+                _serve(settings, config, log_level, mine, handed=theirs)
             finally:
                 os._exit(0)
+        theirs.close()
         children.append(pid)
+        channels.append(ours)
     for sock in audit_sockets:
         sock.close()
-    os.close(write_end)
-    listening_workers = 0
-    while listening_workers < workers:
-        got = os.read(read_end, workers)
-        if not got:  # every worker's end closed: one died before it listened
-            raise ClearanceError("a server worker failed to start; see its error above")
-        listening_workers += len(got)
-    os.close(read_end)
+    stop = threading.Event()
+    dispatcher = threading.Thread(
+        target=_hand_over, args=(listening, channels, stop), name="hand-over", daemon=True
+    )
+    dispatcher.start()
     ready()
 
     def forward(signum: int, _frame: object) -> None:
+        stop.set()  # no new connections during a graceful shutdown
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signum)
@@ -233,6 +283,48 @@ def _serve_forked(
     for child in children:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(child, 0)
+    stop.set()
+    dispatcher.join()
+    listening.close()
+
+
+def _hand_over(listening: socket.socket, channels: list[socket.socket], stop: threading.Event) -> None:
+    """Accept connections on ``listening`` and send each to the next worker's channel in turn (a worker
+    that has exited, or cannot take one within a second, is passed over), until ``stop`` is set."""
+    listening.settimeout(0.2)  # to see ``stop`` while no client connects
+    for channel in channels:
+        channel.settimeout(1.0)
+    live = list(channels)
+    turn = 0
+    while not stop.is_set() and live:
+        try:
+            conn, _ = listening.accept()
+        except TimeoutError:
+            continue
+        except OSError:
+            if stop.is_set():
+                return
+            log.exception("accepting a connection failed")
+            time.sleep(0.01)  # out of file descriptors, say: let connections close before the next try
+            continue
+        with conn:
+            # the answer's head and body go out in two writes: without this, Nagle's algorithm holds
+            # the body until the client acknowledges the head (40 ms with delayed ACKs)
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for _ in range(len(live)):
+                channel = live[turn % len(live)]
+                try:
+                    socket.send_fds(channel, [b"c"], [conn.fileno()])
+                except TimeoutError:
+                    turn += 1  # busy: the next worker
+                    continue
+                except OSError:
+                    live.remove(channel)  # that worker has exited
+                    continue
+                turn += 1
+                break
+            # the worker holds its own descriptor now; closing ours leaves the connection open
 
 
 def _die_with_parent() -> None:

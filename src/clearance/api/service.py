@@ -174,7 +174,7 @@ class RateLimiter:
 
 def process_limiter(config: ServiceConfig) -> RateLimiter:
     """This process's share of each key's rate limit. With several workers each keeps its own
-    buckets; the kernel spreads connections evenly over them, so each allows ``1/workers`` of the
+    buckets; connections are handed to the workers in turn, so each allows ``1/workers`` of the
     rate and burst, and a key gets about its configured rate in all (a client holding a single
     connection reaches one worker and gets that worker's share)."""
     workers = max(1, config.workers)
