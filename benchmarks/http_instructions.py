@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -32,9 +31,7 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from load_http import distinct_queries, request_bytes, setup_home, start_server
-
-_LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
+from load_http import CONTENT_LENGTH, distinct_queries, request_bytes, setup_home, start_server
 
 
 def _exchange(conn: socket.socket, request: bytes) -> None:
@@ -43,7 +40,7 @@ def _exchange(conn: socket.socket, request: bytes) -> None:
     while b"\r\n\r\n" not in buffer:
         buffer += conn.recv(65536)
     head, rest = buffer.split(b"\r\n\r\n", 1)
-    match = _LENGTH.search(head)
+    match = CONTENT_LENGTH.search(head)
     length = int(match.group(1)) if match else 0
     while len(rest) < length:
         rest += conn.recv(65536)

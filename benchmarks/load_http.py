@@ -149,7 +149,7 @@ def request_bytes(path: str, body: bytes | None, token: str) -> bytes:
     return head.encode() + (body or b"")
 
 
-_LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
+CONTENT_LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
 
 
 def distinct_queries(n: int) -> list[dict[str, str]]:
@@ -197,7 +197,7 @@ class Connection(asyncio.Protocol):
             if head_end < 0:
                 return
             head = bytes(self.buffer[:head_end])
-            match = _LENGTH.search(head)
+            match = CONTENT_LENGTH.search(head)
             self.status = int(head[9:12])
             self.end = head_end + 4 + (int(match.group(1)) if match else 0)
         if len(self.buffer) >= self.end and self.waiter is not None:

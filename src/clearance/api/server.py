@@ -145,7 +145,7 @@ def _serve(
     handed: socket.socket | None = None,
 ) -> None:
     """One worker: a Service (screener, audit channel) and uvicorn, accepting on ``listening`` or
-    serving the connections the supervisor hands over on ``handed`` (:class:`_HandedServer`)."""
+    serving the connections the supervisor hands over on ``handed`` (:func:`_take_handed`)."""
     import uvicorn
 
     from clearance.api.app import create_server_app
@@ -167,60 +167,51 @@ def _serve(
     if handed is None:
         assert listening is not None
         uvicorn.Server(uv_config).run(sockets=[listening])
-    else:
-        _HandedServer(uv_config, handed).run()
+        return
+    channel = handed  # narrowed, for the method below
+
+    class HandedServer(uvicorn.Server):
+        """uvicorn without a listening socket: it serves the connections handed over on ``handed``."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=[])
+            if not self.should_exit:
+                _take_handed(self, channel)
+
+    HandedServer(uv_config).run()
 
 
-class _HandedServer:
-    """uvicorn serving the connections its supervisor accepted and handed over on ``channel`` (a Unix
-    socket carrying their file descriptors), instead of accepting on a socket of its own."""
+def _take_handed(server: Any, channel: socket.socket) -> None:
+    """Serve, on the running loop, each connection whose file descriptor arrives on ``channel`` (a Unix
+    socket from the supervisor), as uvicorn's own listening server serves those it accepts."""
+    loop = asyncio.get_running_loop()
+    config = server.config
 
-    def __init__(self, config: Any, channel: socket.socket) -> None:
-        import uvicorn
+    def protocol() -> asyncio.Protocol:
+        # what uvicorn's own listening server makes for each connection it accepts
+        made: asyncio.Protocol = config.http_protocol_class(
+            config=config, server_state=server.server_state, app_state=server.lifespan.state
+        )
+        return made
 
-        outer = self
+    def take() -> None:
+        try:
+            data, fds, _, _ = socket.recv_fds(channel, 64, 64)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data, fds = b"", []
+        if not data:  # the supervisor is gone: accept nothing more
+            loop.remove_reader(channel.fileno())
+        for fd in fds:
+            conn = socket.socket(fileno=fd)
+            if server.should_exit:
+                conn.close()
+                continue
+            loop.create_task(loop.connect_accepted_socket(protocol, conn))
 
-        class Server(uvicorn.Server):
-            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                await super().startup(sockets=[])  # no listening socket: connections arrive on the channel
-                if not self.should_exit:
-                    outer._attach(self)
-
-        self.server = Server(config)
-        self.channel = channel
-
-    def run(self) -> None:
-        self.server.run()
-
-    def _attach(self, server: Any) -> None:
-        loop = asyncio.get_running_loop()
-        config = server.config
-
-        def protocol() -> asyncio.Protocol:
-            # what uvicorn's own listening server makes for each connection it accepts
-            made: asyncio.Protocol = config.http_protocol_class(
-                config=config, server_state=server.server_state, app_state=server.lifespan.state
-            )
-            return made
-
-        def take() -> None:
-            try:
-                data, fds, _, _ = socket.recv_fds(self.channel, 64, 64)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                data, fds = b"", []
-            if not data:  # the supervisor is gone: accept nothing more
-                loop.remove_reader(self.channel.fileno())
-            for fd in fds:
-                conn = socket.socket(fileno=fd)
-                if server.should_exit:
-                    conn.close()
-                    continue
-                loop.create_task(loop.connect_accepted_socket(protocol, conn))
-
-        self.channel.setblocking(False)
-        loop.add_reader(self.channel.fileno(), take)
+    channel.setblocking(False)
+    loop.add_reader(channel.fileno(), take)
 
 
 def _serve_forked(
