@@ -28,6 +28,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "clearance.matching.explain",
     "clearance.matching.evidence",
     "clearance.matching.index",
+    "clearance.matching.types",
     "clearance.text.normalise",
     "clearance.text.tokens",
     "clearance.text.translit",

@@ -9,7 +9,7 @@ listed name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from clearance.matching.index import (
     MatchIndex,
@@ -27,9 +27,12 @@ from clearance.text.translit import is_abjad
 CANDIDATE_LIMIT = 20
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class QueryName:
-    """One name of a query, analysed against an index's vocabulary."""
+    """One name of a query, analysed against an index's vocabulary.
+
+    (Its own ``__init__``, compiled to a native constructor: see :class:`clearance.matching.scorer.Alignment`.)
+    """
 
     text: str
     name: NameTokens
@@ -40,19 +43,57 @@ class QueryName:
     known: list[bool]  # whether the index has seen the token (an unseen one may be a typo)
     skels: list[int]
     keys: set[str]
-    numbers: int = 0
-    lengths: list[int] = field(default_factory=list)  # of the compared forms
-    prefixes: frozenset[str] = frozenset()  # every proper prefix of a written form
-    joined: frozenset[str] = frozenset()  # every run of 2-3 adjacent written forms, joined
+    numbers: int
+    lengths: list[int]  # of the compared forms
+    prefixes: frozenset[str]  # every proper prefix of a written form
+    joined: frozenset[str]  # every run of 2-3 adjacent written forms, joined
+    # abjad (consonant) key ids of the words of a name written in Arabic, Persian or Hebrew script
+    # (-1: none, -2: not in the index); such a word may meet a romanised one with the same consonants
+    abjad: list[int]
     # how candidate generation reaches listed tokens: rows of the index's neighbour table for words it
     # knows, hashes of the other keys to look up among token keys, hashes of keys to look up among
     # name keys (joins, acronyms)
-    # abjad (consonant) key ids of the words of a name written in Arabic, Persian or Hebrew script
-    # (-1: none, -2: not in the index); such a word may meet a romanised one with the same consonants
-    abjad: list[int] = field(default_factory=list)
-    neighbour_rows: list[int] = field(default_factory=list)
-    token_hashes: list[int] = field(default_factory=list)
-    name_hashes: list[int] = field(default_factory=list)
+    neighbour_rows: list[int]
+    token_hashes: list[int]
+    name_hashes: list[int]
+
+    def __init__(
+        self,
+        text: str,
+        name: NameTokens,
+        canon: list[str],
+        forms: list[str],
+        kinds: list[str],
+        weights: list[float],
+        known: list[bool],
+        skels: list[int],
+        keys: set[str],
+        numbers: int,
+        lengths: list[int],
+        prefixes: frozenset[str],
+        joined: frozenset[str],
+        abjad: list[int],
+        neighbour_rows: list[int],
+        token_hashes: list[int],
+        name_hashes: list[int],
+    ) -> None:
+        self.text = text
+        self.name = name
+        self.canon = canon
+        self.forms = forms
+        self.kinds = kinds
+        self.weights = weights
+        self.known = known
+        self.skels = skels
+        self.keys = keys
+        self.numbers = numbers
+        self.lengths = lengths
+        self.prefixes = prefixes
+        self.joined = joined
+        self.abjad = abjad
+        self.neighbour_rows = neighbour_rows
+        self.token_hashes = token_hashes
+        self.name_hashes = name_hashes
 
 
 def analyse_query_name(index: MatchIndex, text: str, schema: str) -> QueryName:

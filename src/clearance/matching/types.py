@@ -1,25 +1,49 @@
-"""The screening contract: what a query is and what a match says (see docs/architecture.md)."""
+"""The screening contract: what a query is and what a match says (see docs/architecture.md).
+
+Compiled with the matcher (it makes a ``Match``, an ``Explanation`` and some seven ``FeatureScore`` per
+candidate it explains), each class writes its own ``__init__`` (``init=False``): compiled, that is a
+native constructor, about four times cheaper than the one @dataclass generates, which mypyc leaves
+interpreted. The dataclass still gives ``repr``, ``==``, ``fields()`` and ``replace()``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: Schemata a query may name. ``Thing`` means "unknown": it may match anything.
 QUERY_SCHEMATA = ("Thing", "Person", "Organization", "Company", "LegalEntity", "Vessel", "Aircraft")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Query:
     """One party to screen. Only ``name`` is required; every other field is secondary evidence."""
 
     name: str
-    schema: str = "Thing"
-    id: str | None = None
-    birth_date: str | None = None  # "1970", "1970-05" or "1970-05-17"
-    country: str | None = None  # ISO code or country name
-    id_numbers: list[str] = field(default_factory=list)
-    aliases: list[str] = field(default_factory=list)
+    schema: str
+    id: str | None
+    birth_date: str | None  # "1970", "1970-05" or "1970-05-17"
+    country: str | None  # ISO code or country name
+    id_numbers: list[str]
+    aliases: list[str]
+
+    def __init__(
+        self,
+        name: str,
+        schema: str = "Thing",
+        id: str | None = None,
+        birth_date: str | None = None,
+        country: str | None = None,
+        id_numbers: list[str] | None = None,
+        aliases: list[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.schema = schema
+        self.id = id
+        self.birth_date = birth_date
+        self.country = country
+        self.id_numbers = [] if id_numbers is None else id_numbers
+        self.aliases = [] if aliases is None else aliases
 
     def to_dict(self) -> dict[str, Any]:
         """The query as plain JSON data (what the audit log records; ``Query(**d)`` rebuilds it)."""
@@ -34,7 +58,7 @@ class Query:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FeatureScore:
     """One feature's contribution to a score: its name, what it measured and how it moved the score."""
 
@@ -43,8 +67,14 @@ class FeatureScore:
     weight: float
     description: str
 
+    def __init__(self, name: str, value: float, weight: float, description: str) -> None:
+        self.name = name
+        self.value = value
+        self.weight = weight
+        self.description = description
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class Explanation:
     """Why a listed entity matched: which names met, which tokens aligned, which features counted."""
 
@@ -52,6 +82,18 @@ class Explanation:
     matched_name: str
     aligned: list[tuple[str, str, float]]  # (query token, listed token, similarity)
     features: list[FeatureScore]
+
+    def __init__(
+        self,
+        query_name: str,
+        matched_name: str,
+        aligned: list[tuple[str, str, float]],
+        features: list[FeatureScore],
+    ) -> None:
+        self.query_name = query_name
+        self.matched_name = matched_name
+        self.aligned = aligned
+        self.features = features
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,7 +107,7 @@ class Explanation:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Match:
     """A listed entity scored against a query. ``match`` is the verdict at the screener's threshold."""
 
@@ -76,6 +118,24 @@ class Match:
     schema: str
     list_version: str
     explanation: Explanation
+
+    def __init__(
+        self,
+        entity_id: str,
+        score: float,
+        match: bool,
+        name: str,
+        schema: str,
+        list_version: str,
+        explanation: Explanation,
+    ) -> None:
+        self.entity_id = entity_id
+        self.score = score
+        self.match = match
+        self.name = name
+        self.schema = schema
+        self.list_version = list_version
+        self.explanation = explanation
 
     def to_dict(self) -> dict[str, Any]:
         return {
