@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,7 +18,7 @@ import pytest
 
 from clearance.api.problems import Problem, field_error
 from clearance.api.screening import run_queries
-from clearance.api.server import check_bind, is_loopback
+from clearance.api.server import READY, _hand_over, check_bind, is_loopback
 from clearance.api.service import Loaded, RateLimiter, Service, ServiceConfig, process_limiter
 from clearance.errors import ClearanceError
 from clearance.matching.screener import Screener
@@ -110,6 +113,48 @@ def test_connections_opened_together_are_spread_evenly_over_the_workers(tmp_path
     # a request id starts with its process's 20-digit prefix: which worker answered
     per_worker = Counter(rid[:20] for rid in request_ids)
     assert sorted(per_worker.values()) == [8, 8], per_worker
+
+
+def _handed(worker_ends: list[socket.socket], expected: int) -> list[int]:
+    """How many connections the supervisor hands to each worker's end, until ``expected`` in all."""
+    counts = [0] * len(worker_ends)
+    deadline = time.monotonic() + 30
+    while sum(counts) < expected and time.monotonic() < deadline:
+        for i, end in enumerate(worker_ends):
+            if select.select([end], [], [], 0.01)[0]:
+                _, fds, _, _ = socket.recv_fds(end, 64, 64)
+                for fd in fds:
+                    os.close(fd)
+                counts[i] += len(fds)
+    return counts
+
+
+def test_connections_go_only_to_workers_that_are_ready_once_one_is() -> None:
+    """While a worker is still loading its screener (it would answer 503), the supervisor hands the
+    connections to the workers that have said they are ready; before any has, to all in turn."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    pairs = [socket.socketpair() for _ in range(2)]
+    stop = threading.Event()
+    hand_over = threading.Thread(target=_hand_over, args=(listening, [ours for ours, _ in pairs], stop))
+    hand_over.start()
+    clients: list[socket.socket] = []
+    try:
+        workers = [theirs for _, theirs in pairs]
+
+        def connect(n: int) -> list[int]:
+            clients.extend(socket.create_connection(listening.getsockname()) for _ in range(n))
+            return _handed(workers, n)
+
+        assert connect(4) == [2, 2]  # nobody ready yet: in turn
+        workers[1].send(READY)
+        assert connect(6) == [0, 6]
+        workers[0].send(READY)
+        assert connect(6) == [3, 3]
+    finally:
+        stop.set()
+        hand_over.join()
+        for sock in [listening, *clients, *(s for pair in pairs for s in pair)]:
+            sock.close()
 
 
 def test_a_second_server_on_a_port_in_use_refuses_to_start(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import select
 import signal
 import socket
 import sys
@@ -21,6 +22,9 @@ from clearance.errors import ClearanceError
 from clearance.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: What a worker sends the supervisor on its hand-over socket once it has a screener to serve with.
+READY = b"r"
 
 
 def is_loopback(host: str) -> bool:
@@ -152,7 +156,8 @@ def _serve(
     from clearance.api.service import Service, ServiceConfig
 
     assert isinstance(config, ServiceConfig)
-    app = create_server_app(Service(settings, config, audit_socket=audit_socket))
+    service = Service(settings, config, audit_socket=audit_socket)
+    app = create_server_app(service)
     uv_config = uvicorn.Config(
         app,
         loop="uvloop",
@@ -169,6 +174,7 @@ def _serve(
         uvicorn.Server(uv_config).run(sockets=[listening])
         return
     channel = handed  # narrowed, for the method below
+    service.on_swap.append(_say_ready_once(channel))
 
     class HandedServer(uvicorn.Server):
         """uvicorn without a listening socket: it serves the connections handed over on ``handed``."""
@@ -179,6 +185,19 @@ def _serve(
                 _take_handed(self, channel)
 
     HandedServer(uv_config).run()
+
+
+def _say_ready_once(channel: socket.socket) -> Callable[[object], None]:
+    """A swap callback telling the supervisor, once, that this worker has a screener (``READY``)."""
+    said = threading.Event()
+
+    def say(_loaded: object) -> None:
+        if not said.is_set():
+            said.set()
+            with contextlib.suppress(OSError):  # the supervisor is gone: nobody to tell
+                channel.send(READY)
+
+    return say
 
 
 def _take_handed(server: Any, channel: socket.socket) -> None:
@@ -280,12 +299,15 @@ def _serve_forked(
 
 
 def _hand_over(listening: socket.socket, channels: list[socket.socket], stop: threading.Event) -> None:
-    """Accept connections on ``listening`` and send each to the next worker's channel in turn (a worker
-    that has exited, or cannot take one within a second, is passed over), until ``stop`` is set."""
+    """Accept connections on ``listening`` and send each to the next worker's channel in turn, until
+    ``stop`` is set. Only workers that have said they are ready (a screener loaded) take connections,
+    unless none is yet, as a lone server answers 503 until it has loaded; a worker that has exited, or
+    cannot take one within a second, is passed over."""
     listening.settimeout(0.2)  # to see ``stop`` while no client connects
     for channel in channels:
         channel.settimeout(1.0)
     live = list(channels)
+    ready: set[socket.socket] = set()
     turn = 0
     while not stop.is_set() and live:
         try:
@@ -303,8 +325,11 @@ def _hand_over(listening: socket.socket, channels: list[socket.socket], stop: th
             # the body until the client acknowledges the head (40 ms with delayed ACKs)
             with contextlib.suppress(OSError):
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            for _ in range(len(live)):
-                channel = live[turn % len(live)]
+            if len(ready) < len(live):
+                _hear_ready(live, ready)
+            takers = [c for c in live if c in ready] or live
+            for _ in range(len(takers)):
+                channel = takers[turn % len(takers)]
                 try:
                     socket.send_fds(channel, [b"c"], [conn.fileno()])
                 except TimeoutError:
@@ -312,10 +337,26 @@ def _hand_over(listening: socket.socket, channels: list[socket.socket], stop: th
                     continue
                 except OSError:
                     live.remove(channel)  # that worker has exited
+                    ready.discard(channel)
                     continue
                 turn += 1
                 break
             # the worker holds its own descriptor now; closing ours leaves the connection open
+
+
+def _hear_ready(live: list[socket.socket], ready: set[socket.socket]) -> None:
+    """Add to ``ready`` the workers of ``live`` that have said so since; drop from ``live`` those gone."""
+    waiting = [c for c in live if c not in ready]
+    readable, _, _ = select.select(waiting, [], [], 0)  # the others are still loading
+    for channel in readable:
+        try:
+            said = channel.recv(16)
+        except OSError:
+            said = b""
+        if said:
+            ready.add(channel)
+        else:
+            live.remove(channel)  # the worker has exited
 
 
 def _die_with_parent() -> None:
