@@ -1,6 +1,6 @@
 """Instructions one server worker executes per ``POST /v1/screen`` request, counted by callgrind.
 
-    python benchmarks/http_instructions.py [--data sdn|small] [--warm 300] [--requests 600] [--repo PATH]
+    python benchmarks/http_instructions.py [--data sdn|small] [--warm 300] [--requests 600] [--repo PATH] [--keep FILE]
 
 Wall-clock CPU on a shared virtual machine moves by +-25% between identical runs; instruction counts do
 not. This runs the real ``clearance serve`` (one worker, API keys on, the audit writer process beside it)
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose build serves")
     parser.add_argument("--settle", type=float, default=90.0)
+    parser.add_argument("--keep", type=Path, help="copy the callgrind dump here, for callgrind_annotate")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -115,6 +117,8 @@ def main() -> None:
             server.terminate()
             server.wait()
         dump = Path(f"{out}.{server.pid}.1")
+        if args.keep is not None:
+            shutil.copyfile(dump, args.keep)
         n = len(requests) - args.warm
         total = _inclusive(dump, "uv_run")
         matcher = _inclusive(dump, "CPyDef_screener___Screener___screen")
