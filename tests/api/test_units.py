@@ -131,7 +131,8 @@ def _handed(worker_ends: list[socket.socket], expected: int) -> list[int]:
 
 def test_connections_go_only_to_workers_that_are_ready_once_one_is() -> None:
     """While a worker is still loading its screener (it would answer 503), the supervisor hands the
-    connections to the workers that have said they are ready; before any has, to all in turn."""
+    connections to the workers that have said they are ready; before any has, to all in turn; a worker
+    that has exited is passed over."""
     listening = socket.create_server(("127.0.0.1", 0))
     pairs = [socket.socketpair() for _ in range(2)]
     stop = threading.Event()
@@ -150,6 +151,10 @@ def test_connections_go_only_to_workers_that_are_ready_once_one_is() -> None:
         assert connect(6) == [0, 6]
         workers[0].send(READY)
         assert connect(6) == [3, 3]
+        workers[1].close()  # that worker exits: the other takes every connection
+        clients.extend(socket.create_connection(listening.getsockname()) for _ in range(4))
+        assert _handed(workers[:1], 4) == [4]
+        assert hand_over.is_alive()
     finally:
         stop.set()
         hand_over.join()

@@ -327,16 +327,19 @@ def _hand_over(listening: socket.socket, channels: list[socket.socket], stop: th
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if len(ready) < len(live):
                 _hear_ready(live, ready)
-            takers = [c for c in live if c in ready] or live
+            takers = [c for c in live if c in ready] or list(live)
             for _ in range(len(takers)):
+                if not takers:
+                    break  # every worker has exited: the connection closes unanswered
                 channel = takers[turn % len(takers)]
                 try:
                     socket.send_fds(channel, [b"c"], [conn.fileno()])
                 except TimeoutError:
                     turn += 1  # busy: the next worker
                     continue
-                except OSError:
-                    live.remove(channel)  # that worker has exited
+                except OSError:  # that worker has exited
+                    takers.remove(channel)
+                    live.remove(channel)
                     ready.discard(channel)
                     continue
                 turn += 1
