@@ -43,8 +43,8 @@ def _load_compiled() -> Any:
 
 compiled = _load_compiled()
 MODULES: tuple[str, ...] = compiled.COMPILED_MODULES
-GROUP = "clearance.compiled"  # the shared library of the compiled modules: clearance/compiled__mypyc*.so
-EXTENSIONS = [f"{GROUP}__mypyc", *MODULES]
+GROUP = compiled.GROUP  # the shared library of the compiled modules: clearance/compiled__mypyc*.so
+EXTENSIONS = [compiled.GROUP_LIBRARY, *MODULES]
 
 
 def _relative_source(module: str) -> str:
@@ -52,19 +52,24 @@ def _relative_source(module: str) -> str:
 
 
 class BuildPy(build_py):
-    """An editable pure-Python build removes what an earlier compiled one left beside the sources."""
+    """An editable build removes what an earlier compiled one left beside the sources and this one will
+    not replace: every extension when it builds pure Python, the extensions of modules no longer in
+    ``COMPILED_MODULES`` when it compiles."""
 
     def run(self) -> None:
         super().run()
-        if not COMPILE and self.editable_mode:
+        if not self.editable_mode:
+            return
+        leftovers = compiled.orphaned_extensions(SRC)
+        if not COMPILE:
             package = SRC / "clearance"
-            leftovers = [package / compiled.RECORD, *(package.glob(f"{GROUP.rpartition('.')[2]}__mypyc.*"))]
+            leftovers += [package / compiled.RECORD, *package.glob(f"{compiled.GROUP_LIBRARY.rpartition('.')[2]}.*")]
             for module in MODULES:
                 source = compiled.source_path(module, SRC)
                 leftovers += [source.with_name(source.stem + suffix) for suffix in EXTENSION_SUFFIXES]
-            for path in leftovers:
-                if path.is_file():
-                    path.unlink()
+        for path in leftovers:
+            if path.is_file():
+                path.unlink()
 
 
 class BuildExt(build_ext):

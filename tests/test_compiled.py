@@ -22,6 +22,7 @@ from clearance.compiled import (
     check,
     compiled_modules,
     matcher_compiled,
+    orphaned_extensions,
     source_hashes,
     source_path,
     stale_modules,
@@ -68,6 +69,22 @@ def test_compiled_modules_without_a_record_of_their_sources_are_refused(tmp_path
     assert stale_modules(root) == list(COMPILED_MODULES)
     with pytest.raises(StaleBuildError):
         check(root)
+
+
+def test_a_module_compiled_before_but_no_longer_in_the_list_is_refused(tmp_path: Path) -> None:
+    """Python imports an extension before its ``.py``: one left by a build from before the module left
+    COMPILED_MODULES would run old code unseen, so the check names it (and an editable build removes it)."""
+    root = fake_build(tmp_path)
+    (root / "clearance" / ("compiled__mypyc" + EXTENSION_SUFFIXES[0])).write_bytes(b"")  # the group: wanted
+    assert orphaned_extensions(root) == []  # the listed modules' extensions and the group's
+    left = source_path("clearance.matching.retired", root)
+    left.write_text('"""no longer compiled"""\n', encoding="utf-8")
+    orphan = left.with_name(left.stem + EXTENSION_SUFFIXES[0])
+    orphan.write_bytes(b"")
+    assert orphaned_extensions(root) == [orphan]
+    with pytest.raises(StaleBuildError) as error:
+        check(root)
+    assert str(orphan) in str(error.value) and "no longer compiled" in str(error.value)
 
 
 def test_a_pure_python_build_is_never_refused(tmp_path: Path) -> None:

@@ -37,6 +37,10 @@ COMPILED_MODULES: tuple[str, ...] = (
 #: Written by setup.py beside this file (ignored by git): ``{"module": "sha256 of its source"}``.
 RECORD = "compiled.json"
 
+#: The shared library mypyc builds for all the compiled modules (``clearance/compiled__mypyc*.so``).
+GROUP = "clearance.compiled"
+GROUP_LIBRARY = f"{GROUP}__mypyc"
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -139,13 +143,40 @@ def stale_modules(root: Path = PACKAGE_DIR.parent) -> list[str]:
     return stale
 
 
+def orphaned_extensions(root: Path = PACKAGE_DIR.parent) -> list[Path]:
+    """Compiled extensions in the ``clearance`` package under ``root`` for modules no longer in
+    :data:`COMPILED_MODULES`: an earlier build compiled them, and Python still imports them, not their ``.py``."""
+    package = root / "clearance"
+    suffixes = sorted(EXTENSION_SUFFIXES, key=len, reverse=True)  # ".cpython-311-...so" before ".so"
+    wanted = {*COMPILED_MODULES, GROUP_LIBRARY}
+    orphans = []
+    for folder, _, files in os.walk(package):
+        prefix = ".".join(Path(folder).relative_to(root).parts)
+        for name in files:
+            suffix = next((x for x in suffixes if name.endswith(x)), None)
+            if suffix is not None and f"{prefix}.{name[: -len(suffix)]}" not in wanted:
+                orphans.append(Path(folder) / name)
+    return sorted(orphans)
+
+
 def check(root: Path = PACKAGE_DIR.parent) -> None:
-    """Raise :class:`StaleBuildError` when a compiled module no longer matches its ``.py``."""
+    """Raise :class:`StaleBuildError` when a compiled module no longer matches its ``.py``, or one no
+    longer meant to be compiled still is."""
+    how = (
+        "Rebuild with scripts/setup (or `pip install -e .`), "
+        "or build pure Python with `CLEARANCE_COMPILE=0 pip install -e .`."
+    )
     stale = stale_modules(root)
     if stale:
         paths = ", ".join(str(source_path(m, root)) for m in stale)
         raise StaleBuildError(
             f"{paths}: not the source its compiled module was built from (edited since the last build?), "
-            "and Python would run the old compiled code. Rebuild with scripts/setup (or `pip install -e .`), "
-            "or build pure Python with `CLEARANCE_COMPILE=0 pip install -e .`."
+            f"and Python would run the old compiled code. {how}"
+        )
+    orphans = orphaned_extensions(root)
+    if orphans:
+        paths = ", ".join(str(p) for p in orphans)
+        raise StaleBuildError(
+            f"{paths}: compiled by an earlier build, but the module is no longer compiled, and Python would "
+            f"run the old compiled code instead of its source. {how}"
         )
