@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from datetime import date
 from pathlib import Path
 
 import httpx
+import pytest
 
 from clearance.audit import AuditLog, audit_path
 from clearance.settings import Settings
@@ -133,6 +136,49 @@ def test_two_workers_share_one_audit_chain(tmp_path: Path) -> None:
     log = AuditLog(audit_path(Settings.load(tmp_path)))
     assert set(hammer.ok_ids) <= log.request_ids()
     assert log.verify().ok
+
+
+@pytest.mark.parametrize(("victim", "workers"), [("worker", 2), ("audit writer", 2), ("audit writer", 1)])
+def test_a_worker_or_the_audit_writer_dying_stops_the_whole_server_with_an_error(
+    tmp_path: Path, victim: str, workers: int
+) -> None:
+    """With one worker gone the server would serve short of it; with the writer gone, every screening
+    would fail. Either stops the server (the rest finish what they have), which exits non-zero saying
+    which process died, for systemd or the like to start it again; nothing acknowledged is lost."""
+    seed_home(tmp_path)
+    token = make_key(tmp_path, "screen")
+    args = ("--reload-interval", "0", "--workers", str(workers))
+    server = Server(tmp_path, *args).start()
+    for _ in range(20):
+        server.wait_ready()
+    assert server.proc is not None
+    processes = children(server.proc.pid)
+    writers = {pid for pid in processes if _ignores_sigterm(pid)}
+    assert len(writers) == 1 and len(processes) == 1 + (workers if workers > 1 else 0)
+    (target,) = writers if victim == "audit writer" else sorted(processes - writers)[:1]
+    with Hammer(server.url, token, threads=4) as hammer:
+        time.sleep(1.0)
+        os.kill(target, signal.SIGKILL)
+        server.proc.wait(30)
+    assert server.proc.returncode != 0
+    said = "the audit writer process has exited" if workers == 1 else f"process {target} was killed by SIGKILL"
+    assert said in server.log() and "stopped" in server.log(), server.log()
+    assert wait_gone(processes), "no worker or writer is left behind"
+    acknowledged = set(hammer.ok_ids)
+    assert len(acknowledged) > 10, "the load ran"
+    with Server(tmp_path, *args) as again:  # starts cleanly again
+        assert httpx.post(again.url + "/v1/screen", json={"name": "CEIEC"}, headers=auth(token)).status_code == 200
+    log = AuditLog(audit_path(Settings.load(tmp_path)))
+    assert acknowledged <= log.request_ids()
+    assert log.verify().ok
+
+
+def _ignores_sigterm(pid: int) -> bool:
+    """Whether ``pid`` ignores SIGTERM, as the audit writer does (its workers' shutdown ends it)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    return False
 
 
 def children(pid: int) -> set[int]:

@@ -85,9 +85,14 @@ def run(
         announce()
         _serve(settings, service_config, log_level, audit_sockets[0], listening=sock)
         audit_sockets[0].close()  # the service closed it if it started; else the writer waits for this
-    else:
-        _serve_forked(settings, service_config, sock, log_level, audit_sockets, announce)
-    _reap(writer_pid)
+        _reap(writer_pid)
+        return
+    died = _serve_forked(settings, service_config, sock, log_level, audit_sockets, writer_pid, announce)
+    if died:
+        raise ClearanceError(
+            f"{died}, so the server stopped (its other processes too) rather than serve without it; "
+            "start it again (a supervisor such as systemd with Restart=on-failure does that)"
+        )
 
 
 def _start_audit_writer(settings: Settings, workers: int) -> tuple[int, list[socket.socket]]:
@@ -126,6 +131,14 @@ def _start_audit_writer(settings: Settings, workers: int) -> tuple[int, list[soc
 def _reap(pid: int) -> None:
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
+
+
+def _exit_cause(status: int) -> str:
+    """How a child process ended, from its ``wait`` status."""
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        return f"was killed by {signal.Signals(signum).name}"
+    return f"exited with status {os.waitstatus_to_exitcode(status)}"
 
 
 def _socket(host: str, port: int) -> socket.socket:
@@ -169,9 +182,20 @@ def _serve(
         server_header=False,
         limit_concurrency=2000,
     )
+    lost: list[str] = []  # why the audit writer went away, if it did
+
+    def audit_lost(why: str) -> None:
+        log.error("%s: this worker stops, as it can record no screening", why)
+        lost.append(why)
+        server.should_exit = True
+
+    service.on_audit_lost = audit_lost
     if handed is None:
         assert listening is not None
-        uvicorn.Server(uv_config).run(sockets=[listening])
+        server = uvicorn.Server(uv_config)
+        server.run(sockets=[listening])
+        if lost:
+            raise ClearanceError(f"{lost[0]}, so the server stopped: start it again")
         return
     channel = handed  # narrowed, for the method below
     service.on_swap.append(_say_ready_once(channel))
@@ -184,7 +208,12 @@ def _serve(
             if not self.should_exit:
                 _take_handed(self, channel)
 
-    HandedServer(uv_config).run()
+    server = HandedServer(uv_config)
+    server.run()
+    if lost:
+        raise ClearanceError(lost[0])
+    if not server.started:  # the app's startup failed (logged by uvicorn): the supervisor must know
+        raise ClearanceError("the worker could not start")
 
 
 def _say_ready_once(channel: socket.socket) -> Callable[[object], None]:
@@ -239,11 +268,13 @@ def _serve_forked(
     listening: socket.socket,
     log_level: str,
     audit_sockets: list[socket.socket],
+    writer_pid: int,
     ready: Callable[[], None],
-) -> None:
+) -> str | None:
     """A worker (process) per socket of ``audit_sockets``, each sending its audit records on its own of
-    ``audit_sockets``; this process accepts the connections on ``listening`` and hands them to the
-    workers in turn; ``ready()`` once every worker runs.
+    ``audit_sockets`` to the writer process ``writer_pid``; this process accepts the connections on
+    ``listening`` and hands them to the workers in turn; ``ready()`` once every worker runs. Returns
+    ``None`` after a graceful shutdown, or which process died first when one did.
 
     Screening is CPU-bound Python, so one process uses one core; workers use the others. Each worker
     has its own screener; one writer process appends the records of all of them to the audit log.
@@ -254,6 +285,12 @@ def _serve_forked(
     and 2, as often as 5 and 5, and one worker then took 70-80% of the requests. Handed over in turn,
     connections are spread evenly, one file descriptor message per connection (not per request).
     Workers die with the supervisor (PR_SET_PDEATHSIG), and SIGTERM/SIGINT are passed on to them.
+
+    A worker or the audit writer that dies while serving (killed, out of memory, failed at startup)
+    stops the whole server: the others are asked to finish (SIGTERM: answers in flight are sent and
+    recorded) and the supervisor exits with an error, for its own supervisor to start it again (a
+    clean start is what the crash tests check). Running on short of a worker, or with nobody to
+    record the screenings, would fail requests quietly.
     """
     children: list[int] = []
     channels: list[socket.socket] = []  # this process's end of each worker's hand-over socket
@@ -268,8 +305,12 @@ def _serve_forked(
                     if other is not mine:
                         other.close()  # else the writer would not see that worker close its end
                 _serve(settings, config, log_level, mine, handed=theirs)
+                status = 0
+            except BaseException:
+                log.exception("worker %d failed", os.getpid())
+                status = 1
             finally:
-                os._exit(0)
+                os._exit(status)
         theirs.close()
         children.append(pid)
         channels.append(ours)
@@ -282,20 +323,40 @@ def _serve_forked(
     dispatcher.start()
     ready()
 
+    running = set(children)
+
     def forward(signum: int, _frame: object) -> None:
         stop.set()  # no new connections during a graceful shutdown
-        for child in children:
+        for child in running:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    for child in children:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(child, 0)
+    died: str | None = None
+    writer_running = True
+    while running or writer_running:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        if pid == writer_pid:
+            writer_running = False
+            # it ends well (status 0) only once every worker has closed its socket to it
+            if os.waitstatus_to_exitcode(status) != 0 and died is None:
+                died = f"the audit writer process {pid} {_exit_cause(status)}"
+                log.error("%s: stopping the server", died)
+                forward(signal.SIGTERM, None)
+            continue
+        running.discard(pid)
+        if not stop.is_set() and died is None:
+            died = f"worker process {pid} {_exit_cause(status)}"
+            log.error("%s: stopping the server", died)
+            forward(signal.SIGTERM, None)
     stop.set()
     dispatcher.join()
     listening.close()
+    return died
 
 
 def _hand_over(listening: socket.socket, channels: list[socket.socket], stop: threading.Event) -> None:

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -211,6 +211,8 @@ class Service:
         self.keys: KeyStore | None = None
         self.reloads = 0
         self.on_swap: list[Any] = []
+        #: Called with the reason if the audit writer process goes away (``audit_socket`` only).
+        self.on_audit_lost: Callable[[str], None] | None = None
         self.inflight = 0  # screening requests being handled (event loop thread only)
         self.awaiting = 0  # of those, the ones whose audit record is queued or being committed
         # request ids: a random prefix per Service (each server process builds its own) and a counter
@@ -223,6 +225,7 @@ class Service:
         self.audit = AuditLog(audit_path(self.settings))  # read here; written by self.writer
         if self._audit_socket is not None:
             self.writer = AuditChannel(self._audit_socket)
+            self.writer.on_lost = self.on_audit_lost
         else:
             writer = AuditWriter(self.audit)
             writer.pending = lambda: self.inflight - self.awaiting

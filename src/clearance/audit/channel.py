@@ -63,6 +63,9 @@ class AuditChannel:
         self._in = bytearray()
         self._broken: str | None = None  # why records can no longer be written
         self.on_batch: Callable[[int, float], None] | None = None
+        #: Called (on the event loop) with the reason when the writer process is gone: no record can be
+        #: written any more, so the worker should stop rather than fail every screening.
+        self.on_lost: Callable[[str], None] | None = None
 
     async def write(self, record: AuditRecord) -> int:
         """Send ``record`` to the writer and wait until it is durable; its sequence number."""
@@ -95,7 +98,7 @@ class AuditChannel:
             except BlockingIOError:
                 sent = 0
             except OSError as exc:
-                self._break(f"cannot send to the audit writer process: {exc}")
+                self._lost(f"cannot send to the audit writer process: {exc}")
                 return
             if sent == len(data):
                 return
@@ -110,7 +113,7 @@ class AuditChannel:
         except BlockingIOError:
             return
         except OSError as exc:
-            self._break(f"cannot send to the audit writer process: {exc}")
+            self._lost(f"cannot send to the audit writer process: {exc}")
             return
         del self._out[:sent]
         if not self._out and self._loop is not None:
@@ -122,10 +125,10 @@ class AuditChannel:
         except BlockingIOError:
             return
         except OSError as exc:
-            self._break(f"the audit writer process has exited ({exc.strerror or exc})")
+            self._lost(f"the audit writer process has exited ({exc.strerror or exc})")
             return
         if not data:
-            self._break("the audit writer process has exited")
+            self._lost("the audit writer process has exited")
             return
         self._in += data
         for message in _messages(self._in):
@@ -143,6 +146,12 @@ class AuditChannel:
         batch = message.get("batch")
         if batch and self.on_batch is not None:
             self.on_batch(int(batch[0]), float(batch[1]))
+
+    def _lost(self, why: str) -> None:
+        first = self._broken is None
+        self._break(why)
+        if first and self.on_lost is not None:
+            self.on_lost(why)
 
     def _break(self, why: str) -> None:
         if self._broken is None:
