@@ -380,6 +380,8 @@ def _query_evidence(query: Query) -> QueryEvidence:
     normalise = _normalised_country if isinstance(country, str) else normalise_country
     countries = (c,) if country and (c := normalise(country)) else ()
     ids = tuple(sorted({i for v in query.id_numbers if (i := normalise_identifier(v))}))
+    if not (dates or countries or ids):
+        return _NO_EVIDENCE  # most queries: no need to construct a frozen dataclass (~5k instructions)
     return QueryEvidence(dates, countries, ids)
 
 
