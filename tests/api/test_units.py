@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import select
 import socket
 import subprocess
@@ -136,7 +137,10 @@ def test_connections_go_only_to_workers_that_are_ready_once_one_is() -> None:
     listening = socket.create_server(("127.0.0.1", 0))
     pairs = [socket.socketpair() for _ in range(2)]
     stop = threading.Event()
-    hand_over = threading.Thread(target=_hand_over, args=(listening, [ours for ours, _ in pairs], stop))
+    joining: queue.SimpleQueue[socket.socket] = queue.SimpleQueue()
+    for ours, _ in pairs:
+        joining.put(ours)
+    hand_over = threading.Thread(target=_hand_over, args=(listening, joining, stop))
     hand_over.start()
     clients: list[socket.socket] = []
     try:

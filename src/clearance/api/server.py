@@ -8,6 +8,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import queue
 import select
 import signal
 import socket
@@ -64,7 +65,7 @@ def run(
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     workers = max(1, service_config.workers)
     # before any listening socket exists, so the writer process holds none
-    writer_pid, audit_sockets = _start_audit_writer(settings, workers)
+    writer_pid, audit_sockets, writer_control = _start_audit_writer(settings, workers)
     sock = _socket(host, port)
     sock.listen(2048)
     actual = sock.getsockname()[1]
@@ -82,12 +83,14 @@ def run(
             tmp.replace(port_file)
 
     if workers == 1:
+        writer_control.close()  # no worker will join later
         announce()
         _serve(settings, service_config, log_level, audit_sockets[0], listening=sock)
         audit_sockets[0].close()  # the service closed it if it started; else the writer waits for this
         _reap(writer_pid)
         return
-    died = _serve_forked(settings, service_config, sock, log_level, audit_sockets, writer_pid, announce)
+    writer = (writer_pid, writer_control)
+    died = _serve_forked(settings, service_config, sock, log_level, audit_sockets, writer, announce)
     if died:
         raise ClearanceError(
             f"{died}, so the server stopped (its other processes too) rather than serve without it; "
@@ -95,14 +98,19 @@ def run(
         )
 
 
-def _start_audit_writer(settings: Settings, workers: int) -> tuple[int, list[socket.socket]]:
+def _start_audit_writer(
+    settings: Settings, workers: int
+) -> tuple[int, list[socket.socket], socket.socket]:
     """Fork the process that writes the audit log for every worker (:mod:`clearance.audit.channel`);
-    its pid and one socket to it per worker.
+    its pid, one socket to it per worker, and a socket on which to send it the socket of a worker
+    started later (``serve_writer``'s ``control``).
 
-    It stops once every worker has closed its socket (so records sent during a graceful shutdown are
-    still written), ignores the signals that stop the workers, and dies with this process.
+    It stops once every worker has closed its socket and the control socket is closed (so records
+    sent during a graceful shutdown are still written), ignores the signals that stop the workers, and
+    dies with this process.
     """
     pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(workers)]
+    control, writers_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     pid = os.fork()
     if pid == 0:
         status = 1
@@ -110,22 +118,24 @@ def _start_audit_writer(settings: Settings, workers: int) -> tuple[int, list[soc
             _die_with_parent()
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            control.close()
             for _, worker_end in pairs:
                 worker_end.close()
             from clearance.audit import AuditLog, audit_path
             from clearance.audit.channel import serve_writer
 
             log = AuditLog(audit_path(settings))
-            serve_writer(log, [writer_end for writer_end, _ in pairs])
+            serve_writer(log, [writer_end for writer_end, _ in pairs], control=writers_control)
             log.close()
             status = 0
         except BaseException:  # reported, then the process ends
             logging.getLogger("clearance.audit").exception("the audit writer process failed")
         finally:
             os._exit(status)
+    writers_control.close()
     for writer_end, _ in pairs:
         writer_end.close()
-    return pid, [worker_end for _, worker_end in pairs]
+    return pid, [worker_end for _, worker_end in pairs], control
 
 
 def _reap(pid: int) -> None:
@@ -262,19 +272,25 @@ def _take_handed(server: Any, channel: socket.socket) -> None:
     loop.add_reader(channel.fileno(), take)
 
 
+#: Workers that may die and be replaced within :data:`RESPAWN_WINDOW` seconds before the server gives up.
+RESPAWN_LIMIT = 3
+RESPAWN_WINDOW = 60.0
+
+
 def _serve_forked(
     settings: Settings,
     config: object,
     listening: socket.socket,
     log_level: str,
     audit_sockets: list[socket.socket],
-    writer_pid: int,
+    writer: tuple[int, socket.socket],
     ready: Callable[[], None],
 ) -> str | None:
     """A worker (process) per socket of ``audit_sockets``, each sending its audit records on its own of
-    ``audit_sockets`` to the writer process ``writer_pid``; this process accepts the connections on
-    ``listening`` and hands them to the workers in turn; ``ready()`` once every worker runs. Returns
-    ``None`` after a graceful shutdown, or which process died first when one did.
+    them to the writer process; this process accepts the connections on ``listening`` and hands them to
+    the workers in turn; ``ready()`` once every worker runs. ``writer`` is the writer's pid and a socket
+    on which to send it the audit socket of a worker started later. Returns ``None`` after a graceful
+    shutdown, or, when the server had to stop, which process died and how.
 
     Screening is CPU-bound Python, so one process uses one core; workers use the others. Each worker
     has its own screener; one writer process appends the records of all of them to the audit log.
@@ -286,25 +302,35 @@ def _serve_forked(
     connections are spread evenly, one file descriptor message per connection (not per request).
     Workers die with the supervisor (PR_SET_PDEATHSIG), and SIGTERM/SIGINT are passed on to them.
 
-    A worker or the audit writer that dies while serving (killed, out of memory, failed at startup)
-    stops the whole server: the others are asked to finish (SIGTERM: answers in flight are sent and
-    recorded) and the supervisor exits with an error, for its own supervisor to start it again (a
-    clean start is what the crash tests check). Running on short of a worker, or with nobody to
-    record the screenings, would fail requests quietly.
+    A worker that dies while serving (killed, out of memory) is replaced by a new one, which takes
+    connections once it has loaded its screener; the connections the dead one held are lost (their
+    clients reconnect). More than :data:`RESPAWN_LIMIT` deaths within :data:`RESPAWN_WINDOW` seconds (a
+    worker failing at startup, a request that kills any worker), or the audit writer dying, stop the
+    whole server: the rest are asked to finish (SIGTERM: answers in flight are sent and recorded) and
+    the supervisor exits with an error, for its own supervisor to start it again.
     """
-    children: list[int] = []
+    writer_pid, writer_control = writer
+    stop = threading.Event()
+    joining: queue.SimpleQueue[socket.socket] = queue.SimpleQueue()  # channels of new workers
     channels: list[socket.socket] = []  # this process's end of each worker's hand-over socket
-    for mine in audit_sockets:
+    running: set[int] = set()
+
+    def spawn(audit: socket.socket) -> int:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = os.fork()
         if pid == 0:
+            # not the supervisor's handlers (which forward signals to its other workers): stopped
+            # before uvicorn installs its own, a new worker just ends
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             _die_with_parent()
             try:
-                listening.close()  # only the supervisor accepts
-                for other in [*audit_sockets, *channels, ours]:
-                    if other is not mine:
-                        other.close()  # else the writer would not see that worker close its end
-                _serve(settings, config, log_level, mine, handed=theirs)
+                # only the supervisor accepts; a worker holding another's audit socket would keep the
+                # writer from seeing that one close
+                for other in [listening, writer_control, *audit_sockets, *channels, ours]:
+                    if other is not audit:
+                        other.close()
+                _serve(settings, config, log_level, audit, handed=theirs)
                 status = 0
             except BaseException:
                 log.exception("worker %d failed", os.getpid())
@@ -312,18 +338,20 @@ def _serve_forked(
             finally:
                 os._exit(status)
         theirs.close()
-        children.append(pid)
+        audit.close()
         channels.append(ours)
-    for sock in audit_sockets:
-        sock.close()
-    stop = threading.Event()
+        joining.put(ours)
+        running.add(pid)
+        return pid
+
+    for audit in audit_sockets:
+        spawn(audit)
+    audit_sockets = []
     dispatcher = threading.Thread(
-        target=_hand_over, args=(listening, channels, stop), name="hand-over", daemon=True
+        target=_hand_over, args=(listening, joining, stop), name="hand-over", daemon=True
     )
     dispatcher.start()
     ready()
-
-    running = set(children)
 
     def forward(signum: int, _frame: object) -> None:
         stop.set()  # no new connections during a graceful shutdown
@@ -334,8 +362,11 @@ def _serve_forked(
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     died: str | None = None
+    deaths: list[float] = []  # when workers died, for the respawn limit
     writer_running = True
     while running or writer_running:
+        if not running:
+            writer_control.close()  # no worker will join: the writer ends once the last has closed
         try:
             pid, status = os.wait()
         except ChildProcessError:
@@ -349,28 +380,49 @@ def _serve_forked(
                 forward(signal.SIGTERM, None)
             continue
         running.discard(pid)
-        if not stop.is_set() and died is None:
-            died = f"worker process {pid} {_exit_cause(status)}"
+        if stop.is_set() or died is not None:
+            continue
+        cause = f"worker process {pid} {_exit_cause(status)}"
+        now = time.monotonic()
+        deaths = [t for t in deaths if now - t < RESPAWN_WINDOW] + [now]
+        if len(deaths) > RESPAWN_LIMIT:
+            died = f"{cause}, the {len(deaths)}th worker to die within {RESPAWN_WINDOW:g} s"
             log.error("%s: stopping the server", died)
             forward(signal.SIGTERM, None)
+            continue
+        audit, writers_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            socket.send_fds(writer_control, [b"w"], [writers_end.fileno()])
+        except OSError as exc:
+            audit.close()
+            died = f"{cause}, and the audit writer cannot take another ({exc})"
+            log.error("%s: stopping the server", died)
+            forward(signal.SIGTERM, None)
+            continue
+        finally:
+            writers_end.close()
+        log.warning("%s: starting worker %d in its place", cause, spawn(audit))
     stop.set()
     dispatcher.join()
     listening.close()
+    for channel in channels:
+        channel.close()
     return died
 
 
-def _hand_over(listening: socket.socket, channels: list[socket.socket], stop: threading.Event) -> None:
+def _hand_over(
+    listening: socket.socket, joining: queue.SimpleQueue[socket.socket], stop: threading.Event
+) -> None:
     """Accept connections on ``listening`` and send each to the next worker's channel in turn, until
-    ``stop`` is set. Only workers that have said they are ready (a screener loaded) take connections,
-    unless none is yet, as a lone server answers 503 until it has loaded; a worker that has exited, or
-    cannot take one within a second, is passed over."""
+    ``stop`` is set; ``joining`` brings the channel of each worker started. Only workers that have said
+    they are ready (a screener loaded) take connections, unless none is yet, as a lone server answers
+    503 until it has loaded; a worker that has exited, or cannot take one within a second, is passed
+    over."""
     listening.settimeout(0.2)  # to see ``stop`` while no client connects
-    for channel in channels:
-        channel.settimeout(1.0)
-    live = list(channels)
+    live: list[socket.socket] = []
     ready: set[socket.socket] = set()
     turn = 0
-    while not stop.is_set() and live:
+    while not stop.is_set():
         try:
             conn, _ = listening.accept()
         except TimeoutError:
@@ -386,6 +438,10 @@ def _hand_over(listening: socket.socket, channels: list[socket.socket], stop: th
             # the body until the client acknowledges the head (40 ms with delayed ACKs)
             with contextlib.suppress(OSError):
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while not joining.empty():
+                channel = joining.get()
+                channel.settimeout(1.0)
+                live.append(channel)
             if len(ready) < len(live):
                 _hear_ready(live, ready)
             takers = [c for c in live if c in ready] or list(live)

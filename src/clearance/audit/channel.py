@@ -234,17 +234,42 @@ class _Worker:
         del self.outbox[:sent]
 
 
-def serve_writer(log: AuditLog, sockets: Sequence[socket.socket]) -> None:
+def _joined(control: socket.socket, selector: selectors.BaseSelector) -> list[_Worker]:
+    """The workers whose sockets have arrived on ``control``; unregisters and closes it at its end."""
+    try:
+        data, fds, _, _ = socket.recv_fds(control, 64, 16)
+    except (BlockingIOError, InterruptedError):
+        return []
+    except OSError:
+        data, fds = b"", []
+    if not data:
+        selector.unregister(control)
+        control.close()
+    return [_Worker(socket.socket(fileno=fd)) for fd in fds]
+
+
+def serve_writer(
+    log: AuditLog, sockets: Sequence[socket.socket], control: socket.socket | None = None
+) -> None:
     """Append the records the workers send on ``sockets``, answering each with its sequence number once
-    committed, until every worker has closed its socket."""
+    committed, until every worker has closed its socket and ``control`` is closed. On ``control``
+    (optional) arrive the sockets of workers started later, as file descriptors (``socket.send_fds``)."""
     selector = selectors.DefaultSelector()
     workers = [_Worker(sock) for sock in sockets]
     for worker in workers:
         selector.register(worker.sock, selectors.EVENT_READ, worker)
+    if control is not None:
+        selector.register(control, selectors.EVENT_READ, None)
     while selector.get_map():
         received: list[tuple[_Worker, int, EncodedRecord]] = []
         for key, events in selector.select():
             worker = key.data
+            if worker is None:  # the control socket: a new worker's socket, or the end of them
+                assert control is not None
+                for joined in _joined(control, selector):
+                    workers.append(joined)
+                    selector.register(joined.sock, selectors.EVENT_READ, joined)
+                continue
             if events & selectors.EVENT_WRITE:
                 worker.flush()
             if events & selectors.EVENT_READ:
