@@ -93,8 +93,8 @@ def run(
     died = _serve_forked(settings, service_config, sock, log_level, audit_sockets, writer, announce)
     if died:
         raise ClearanceError(
-            f"{died}, so the server stopped (its other processes too) rather than serve without it; "
-            "start it again (a supervisor such as systemd with Restart=on-failure does that)"
+            f"{died}, so the server stopped (its other processes too): start it again "
+            "(a supervisor such as systemd with Restart=on-failure does that)"
         )
 
 
@@ -364,6 +364,20 @@ def _serve_forked(
     died: str | None = None
     deaths: list[float] = []  # when workers died, for the respawn limit
     writer_running = True
+
+    def give_up(why: str) -> None:
+        nonlocal died
+        died = why
+        log.error("%s: stopping the server", why)
+        forward(signal.SIGTERM, None)
+
+    def writer_ended(status: int) -> None:
+        nonlocal writer_running
+        writer_running = False
+        # it ends well (status 0) only once every worker has closed its socket to it
+        if os.waitstatus_to_exitcode(status) != 0 and died is None:
+            give_up(f"the audit writer process {writer_pid} {_exit_cause(status)}")
+
     while running or writer_running:
         if not running:
             writer_control.close()  # no worker will join: the writer ends once the last has closed
@@ -372,32 +386,29 @@ def _serve_forked(
         except ChildProcessError:
             break
         if pid == writer_pid:
-            writer_running = False
-            # it ends well (status 0) only once every worker has closed its socket to it
-            if os.waitstatus_to_exitcode(status) != 0 and died is None:
-                died = f"the audit writer process {pid} {_exit_cause(status)}"
-                log.error("%s: stopping the server", died)
-                forward(signal.SIGTERM, None)
+            writer_ended(status)
             continue
         running.discard(pid)
         if stop.is_set() or died is not None:
             continue
+        if writer_running:  # workers stop when the writer dies: name the cause, not the worker
+            with contextlib.suppress(ChildProcessError):
+                found, writer_status = os.waitpid(writer_pid, os.WNOHANG)
+                if found == writer_pid:
+                    writer_ended(writer_status)
+                    continue
         cause = f"worker process {pid} {_exit_cause(status)}"
         now = time.monotonic()
         deaths = [t for t in deaths if now - t < RESPAWN_WINDOW] + [now]
         if len(deaths) > RESPAWN_LIMIT:
-            died = f"{cause}, the {len(deaths)}th worker to die within {RESPAWN_WINDOW:g} s"
-            log.error("%s: stopping the server", died)
-            forward(signal.SIGTERM, None)
+            give_up(f"{cause}, the {len(deaths)}th worker to die within {RESPAWN_WINDOW:g} s")
             continue
         audit, writers_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             socket.send_fds(writer_control, [b"w"], [writers_end.fileno()])
         except OSError as exc:
             audit.close()
-            died = f"{cause}, and the audit writer cannot take another ({exc})"
-            log.error("%s: stopping the server", died)
-            forward(signal.SIGTERM, None)
+            give_up(f"{cause}, and the audit writer cannot take another ({exc})")
             continue
         finally:
             writers_end.close()
