@@ -105,3 +105,66 @@ def test_when_the_writer_is_gone_records_fail_instead_of_waiting(tmp_path: Path)
             await channel.write(record("r-2"))
 
     asyncio.run(main())
+
+
+def test_a_worker_started_later_joins_over_the_control_socket(tmp_path: Path) -> None:
+    """A replacement worker's socket reaches the writer as a file descriptor on the control socket; its
+    records join the one chain, and the writer ends only once the control socket is closed too."""
+    first, first_writer_end = socket.socketpair()
+    control, writer_control = socket.socketpair()
+    log = AuditLog(tmp_path / "audit.sqlite3")
+    thread = threading.Thread(
+        target=serve_writer, args=(log, [first_writer_end]), kwargs={"control": writer_control}, daemon=True
+    )
+    thread.start()
+    try:
+        asyncio.run(_write(AuditChannel(first), "first"))  # then the first worker is gone
+        later, later_writer_end = socket.socketpair()
+        socket.send_fds(control, [b"w"], [later_writer_end.fileno()])
+        later_writer_end.close()
+        assert asyncio.run(_write(AuditChannel(later), "later")) == 2
+        thread.join(0.3)
+        assert thread.is_alive(), "more workers may join while the control socket is open"
+        control.close()
+        thread.join(10)
+        assert not thread.is_alive(), "every worker and the control socket closed: the writer ends"
+    finally:
+        control.close()
+        log.close()
+    log = AuditLog(tmp_path / "audit.sqlite3")
+    assert [r.request_id for r in log.records()] == ["first", "later"] and log.verify().ok
+
+
+async def _write(channel: AuditChannel, request_id: str) -> int:
+    try:
+        return await asyncio.wait_for(channel.write(record(request_id)), 10)
+    finally:
+        channel.stop()
+
+
+def test_the_writer_going_away_is_reported_once_to_on_lost(tmp_path: Path) -> None:
+    """A worker learns that its writer is gone (to stop rather than fail every screening), once; its
+    own ``stop`` is no such news."""
+    worker_end, writer_end = socket.socketpair()
+    channel = AuditChannel(worker_end)
+    lost: list[str] = []
+    channel.on_lost = lost.append
+
+    async def main() -> None:
+        waiting = asyncio.ensure_future(channel.write(record("r-1")))
+        await asyncio.sleep(0.05)
+        writer_end.close()
+        with pytest.raises(StoreError):
+            await asyncio.wait_for(waiting, 5)
+        with pytest.raises(StoreError):
+            await channel.write(record("r-2"))
+        channel.stop()
+
+    asyncio.run(main())
+    assert len(lost) == 1 and lost[0].startswith("the audit writer process has exited"), lost
+    ours, theirs = socket.socketpair()
+    stopped = AuditChannel(ours)
+    stopped.on_lost = lost.append
+    stopped.stop()
+    theirs.close()
+    assert len(lost) == 1

@@ -1,7 +1,9 @@
 """One process writes the audit log for all of a server's workers; the workers send it their records.
 
 ``clearance serve`` starts a writer process (:func:`serve_writer`) beside its workers and gives each
-worker one end of a Unix socket pair to it. A worker sends each record over its socket
+worker one end of a Unix socket pair to it; a worker started later (one replacing a worker that died)
+gets a pair whose other end the supervisor passes to the writer over a control socket. A worker sends
+each record over its socket
 (:class:`AuditChannel`) and answers the request only when the writer has committed the record and sent
 back its sequence number, so an acknowledged screening is on disk, as with :class:`AuditWriter`.
 
@@ -296,4 +298,5 @@ def serve_writer(
                 events = selectors.EVENT_READ | (selectors.EVENT_WRITE if worker.outbox else 0)
                 if selector.get_key(worker.sock).events != events:
                     selector.modify(worker.sock, events, worker)
+        workers = [w for w in workers if w.registered]  # the workers that ended are forgotten
     selector.close()
