@@ -155,6 +155,7 @@ def test_a_worker_that_dies_is_replaced_and_the_server_serves_on(tmp_path: Path)
         before = children(server.proc.pid)
         writers = {pid for pid in before if _ignores_sigterm(pid)}
         victim = min(before - writers)
+        descriptors = _open_descriptors(server.proc.pid)
         with Hammer(server.url, token, threads=4) as hammer:
             time.sleep(1.0)
             os.kill(victim, signal.SIGKILL)
@@ -163,6 +164,9 @@ def test_a_worker_that_dies_is_replaced_and_the_server_serves_on(tmp_path: Path)
         assert server.proc.poll() is None, server.log()
         assert f"worker process {victim} was killed by SIGKILL: starting worker" in server.log()
         assert len(replacement) == 1 and victim not in children(server.proc.pid)
+        # the dead worker's sockets are closed, not kept: a server replacing workers for months must
+        # not run out of file descriptors
+        assert _open_descriptors(server.proc.pid) == descriptors
         # once the new worker is ready, fresh connections are spread over it and the survivor
         answered: list[httpx.Response] = []
         deadline = time.monotonic() + 30
@@ -240,6 +244,10 @@ def _wait_for(condition: Callable[[], T], timeout: float = 30.0) -> T:
     while not (value := condition()) and time.monotonic() < deadline:
         time.sleep(0.05)
     return value
+
+
+def _open_descriptors(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
 def _ignores_sigterm(pid: int) -> bool:

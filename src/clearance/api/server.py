@@ -312,7 +312,7 @@ def _serve_forked(
     writer_pid, writer_control = writer
     stop = threading.Event()
     joining: queue.SimpleQueue[socket.socket] = queue.SimpleQueue()  # channels of new workers
-    channels: list[socket.socket] = []  # this process's end of each worker's hand-over socket
+    channels: dict[int, socket.socket] = {}  # this process's end of each worker's hand-over socket
     running: set[int] = set()
 
     def spawn(audit: socket.socket) -> int:
@@ -327,7 +327,7 @@ def _serve_forked(
             try:
                 # only the supervisor accepts; a worker holding another's audit socket would keep the
                 # writer from seeing that one close
-                for other in [listening, writer_control, *audit_sockets, *channels, ours]:
+                for other in [listening, writer_control, *audit_sockets, *channels.values(), ours]:
                     if other is not audit:
                         other.close()
                 _serve(settings, config, log_level, audit, handed=theirs)
@@ -339,7 +339,7 @@ def _serve_forked(
                 os._exit(status)
         theirs.close()
         audit.close()
-        channels.append(ours)
+        channels[pid] = ours
         joining.put(ours)
         running.add(pid)
         return pid
@@ -389,6 +389,9 @@ def _serve_forked(
             writer_ended(status)
             continue
         running.discard(pid)
+        # closed here, the hand-over thread drops it at its next connection
+        with contextlib.suppress(KeyError):
+            channels.pop(pid).close()
         if stop.is_set() or died is not None:
             continue
         if writer_running:  # workers stop when the writer dies: name the cause, not the worker
@@ -416,7 +419,7 @@ def _serve_forked(
     stop.set()
     dispatcher.join()
     listening.close()
-    for channel in channels:
+    for channel in channels.values():
         channel.close()
     return died
 
@@ -453,6 +456,8 @@ def _hand_over(
                 channel = joining.get()
                 channel.settimeout(1.0)
                 live.append(channel)
+            live[:] = [c for c in live if c.fileno() != -1]  # the supervisor closes those of dead workers
+            ready &= set(live)
             if len(ready) < len(live):
                 _hear_ready(live, ready)
             takers = [c for c in live if c in ready] or list(live)
@@ -478,7 +483,10 @@ def _hand_over(
 def _hear_ready(live: list[socket.socket], ready: set[socket.socket]) -> None:
     """Add to ``ready`` the workers of ``live`` that have said so since; drop from ``live`` those gone."""
     waiting = [c for c in live if c not in ready]
-    readable, _, _ = select.select(waiting, [], [], 0)  # the others are still loading
+    try:
+        readable, _, _ = select.select(waiting, [], [], 0)  # the others are still loading
+    except (OSError, ValueError):
+        return  # one was closed meanwhile (its worker died): dropped at the next connection
     for channel in readable:
         try:
             said = channel.recv(16)
