@@ -940,7 +940,13 @@ def demo(ctx: Context) -> None:
 )
 @click.option("--port-file", type=click.Path(dir_okay=False, path_type=Path), help="Write the port here.")
 @click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (one core each), fed connections in turn; one that dies is replaced.",
+)
 @click.option(
     "--answer-cache",
     default=4096,
