@@ -945,7 +945,7 @@ def demo(ctx: Context) -> None:
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Worker processes (one core each), fed connections in turn; one that dies is replaced.",
+    help="Worker processes (one core each), fed connections in turn; with 2 or more, one that dies is replaced.",
 )
 @click.option(
     "--answer-cache",
