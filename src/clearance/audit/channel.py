@@ -3,9 +3,9 @@
 ``clearance serve`` starts a writer process (:func:`serve_writer`) beside its workers and gives each
 worker one end of a Unix socket pair to it; a worker started later (one replacing a worker that died)
 gets a pair whose other end the supervisor passes to the writer over a control socket. A worker sends
-each record over its socket
-(:class:`AuditChannel`) and answers the request only when the writer has committed the record and sent
-back its sequence number, so an acknowledged screening is on disk, as with :class:`AuditWriter`.
+each record over its socket (:class:`AuditChannel`) and answers the request only when the writer has
+committed the record and sent back its sequence number, so an acknowledged screening is on disk, as
+with :class:`AuditWriter`.
 
 Why a process of its own rather than a writer thread in each worker:
 
