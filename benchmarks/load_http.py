@@ -13,6 +13,12 @@ default) sends every name once per run: the labelled dev queries (listed names' 
 names, from ../shared/eval) followed by synthetic names (benchmarks/generate_names.py), so the server's
 answer cache never helps and every request is screened. ``--names repeated`` cycles through 20 names, as
 traffic that screens the same counterparties again and again, and shows the answer cache at work.
+
+Each line also says how much of the machine the run had: "steal", the share of CPU time the hypervisor
+gave to other guests (/proc/stat), and "calibration", how long a fixed piece of pure-Python work took
+just before and after the run. On a shared virtual machine both move with the neighbours' load, and so
+does every other figure of the line (docs/benchmarks.md has the same build at 1,000 req/s giving p50
+1.1 ms in one quarter of an hour and 3-5 ms in the next). Compare runs only at similar calibrations.
 """
 
 from __future__ import annotations
@@ -303,6 +309,30 @@ def server_cpu(pid: int) -> float:
     return total
 
 
+def calibrate() -> float:
+    """Milliseconds a fixed piece of pure-Python work takes here (the best of three): how fast this
+    machine's cores are at the moment. On a shared virtual machine it moves with the neighbours' load, and
+    every figure of a run moves with it; compare runs only at similar figures."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        table: dict[int, int] = {}
+        for i in range(200_000):
+            table[i & 4095] = table.get(i & 4095, 0) + i
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(ticks stolen by the hypervisor, all ticks) of the machine's CPUs so far, from /proc/stat: the
+    share stolen during a run says how much of its 2 cores the machine really had."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    return fields[7], sum(fields)
+
+
 def audit_commits(port: int) -> tuple[float, float, float]:
     """(commits, seconds committing, records committed) so far, from the server's /metrics."""
     import httpx
@@ -386,13 +416,19 @@ def main() -> None:
             rows = []
             for level in (int(c) for c in args.clients.split(",")):
                 before = audit_commits(port)
+                calibration = calibrate()
                 cpu_before = server_cpu(proc.pid)
+                ticks_before = cpu_ticks()
                 client_before = time.process_time()
                 with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                     row = runner.run(
                         run_level(port, requests, counter, level, args.seconds, args.warmup, args.rate)
                     )
                 cpu = server_cpu(proc.pid) - cpu_before
+                stolen, ticks = cpu_ticks()
+                stolen, ticks = stolen - ticks_before[0], ticks - ticks_before[1]
+                row["steal_pct"] = 100 * stolen / ticks if ticks else 0.0
+                row["calibration_ms"] = (calibration + calibrate()) / 2
                 client_cpu = time.process_time() - client_before
                 after = audit_commits(port)
                 total = row["requests"] * (args.seconds + args.warmup) / args.seconds  # warm-up included
@@ -408,7 +444,8 @@ def main() -> None:
                     print(
                         f"{level:>3} clients: {row['rps']:8.0f} req/s  p50 {row['p50_ms']:6.2f} ms  "
                         f"p99 {row['p99_ms']:6.2f} ms  server CPU {row['server_cpu_ms']:.2f} ms/req  "
-                        f"client CPU {row['client_cpu_ms']:.2f}  "
+                        f"client CPU {row['client_cpu_ms']:.2f}  steal {row['steal_pct']:.1f}%  "
+                        f"calibration {row['calibration_ms']:.1f} ms  "
                         f"({row['requests']} requests, {row['errors']} errors; "
                         + (
                             f"audit commit {row['audit_commit_ms']:.2f} ms, {row['records_per_commit']:.1f} records each)"

@@ -1,6 +1,6 @@
 """Per-query CPU cost of the matcher: ``Screener.screen(query, limit=10, explain=True)`` on OFAC SDN 2021-07-07.
 
-    python benchmarks/matcher_speed.py [--rounds 3] [--profile out.prof] [--digest]
+    python benchmarks/matcher_speed.py [--rounds 3] [--profile out.prof] [--digest] [--cold [MB]]
 
 Builds the index over the SDN snapshot in memory (as benchmarks/eval_dev.py does), screens every name of
 ../shared/eval/dev/queries.jsonl (2,550, each with its schema) once, then ``--rounds`` times more, and
@@ -22,6 +22,15 @@ as a service worker does:
 ``--once`` first warms the screener (:meth:`Screener.warm_up`, as a service worker does: it loads the name
 tables, about 0.58 G instructions); ``--dump-after`` writes that to ``callgrind.out.<pid>.1``, so
 ``callgrind.out.<pid>`` counts the N queries alone.
+
+``--cold`` sweeps a 64 MB buffer (``--cold MB``: another size) between queries, so each one starts with
+the caches holding none of the matcher's code or data, as a service worker does when requests are far
+apart on a busy host. The time it adds is memory traffic: what compact tables would save. Under callgrind
+with ``--cache-sim=yes`` (the sweep is outside ``--toggle-collect``) it counts each query's cache misses,
+which do not move between runs either:
+
+    valgrind --tool=callgrind --cache-sim=yes --LL=2097152,16,64 --toggle-collect=... \
+        python benchmarks/matcher_speed.py --index /tmp/sdn.idx --once 600 --cold 8
 """
 
 from __future__ import annotations
@@ -32,8 +41,10 @@ import hashlib
 import json
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import orjson
 from common import SHARED, machine, require_shared
 
@@ -54,6 +65,19 @@ def screen(screener: Screener, query: Query) -> list[Match]:
         return []
 
 
+def evictor(megabytes: int) -> Callable[[], None]:
+    """A function that reads and writes ``megabytes`` of memory (nothing when 0), pushing whatever the
+    caches held out of them."""
+    if not megabytes:
+        return lambda: None
+    buffer = np.ones(megabytes * (1 << 20) // 8)
+
+    def evict() -> None:
+        np.add(buffer, 1.0, out=buffer)
+
+    return evict
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -62,7 +86,18 @@ def main() -> None:
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--digest", action="store_true")
     parser.add_argument("--index", type=Path, help="load the index from here (built and saved if absent)")
-    parser.add_argument("--once", type=int, metavar="N", help="screen the first N names once, untimed, and stop")
+    parser.add_argument(
+        "--once", type=int, metavar="N", help="screen the first N names once, untimed, and stop"
+    )
+    parser.add_argument(
+        "--cold",
+        type=int,
+        nargs="?",
+        const=64,
+        default=0,
+        metavar="MB",
+        help="sweep MB (64) of memory between queries, so each starts with cold caches",
+    )
     args = parser.parse_args()
     require_shared()
     if args.index is not None and args.index.exists():
@@ -75,26 +110,30 @@ def main() -> None:
             save_index(screener.index, args.index)
     rows = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
     queries = [Query(name=r["name"], schema=r.get("schema") or "Thing") for r in rows]
+    evict = evictor(args.cold)
     if args.once is not None:
         screener.warm_up()  # as a service worker does before its first request
         for q in queries[: args.once]:
+            evict()
             screen(screener, q)
         return
     rounds: list[list[float]] = []
     for _ in range(1 + args.rounds):
         times = []
         for q in queries:
+            evict()
             started = time.process_time()
             screen(screener, q)
             times.append(time.process_time() - started)
         rounds.append(times)
     best = min(rounds[1:], key=sum)
+    cold = f", caches swept ({args.cold} MB) before each" if args.cold else ""
     # the first round meets every query name for the first time (the HTTP service's distinct names: the
     # analysis caches hold only the listed names' words); later rounds screen names seen before
     for label, times in (("first", rounds[0]), (f"repeat, best of {args.rounds}", best)):
         ms = sorted(1000 * t for t in times)
         print(
-            f"{len(ms)} queries, explain=True limit=10, CPU per query ({label}): "
+            f"{len(ms)} queries, explain=True limit=10{cold}, CPU per query ({label}): "
             f"median {statistics.median(ms):.3f} ms  mean {statistics.fmean(ms):.3f} ms  "
             f"p99 {ms[int(len(ms) * 0.99)]:.3f} ms  max {ms[-1]:.3f} ms"
         )
