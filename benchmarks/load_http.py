@@ -18,7 +18,8 @@ Each line also says how much of the machine the run had: "steal", the share of C
 gave to other guests (/proc/stat), and "calibration", how long a fixed piece of pure-Python work took
 just before and after the run. On a shared virtual machine both move with the neighbours' load, and so
 does every other figure of the line (docs/benchmarks.md has the same build at 1,000 req/s giving p50
-1.1 ms in one quarter of an hour and 3-5 ms in the next). Compare runs only at similar calibrations.
+1.1 ms in one quarter of an hour and 3-5 ms in the next). Compare runs only at similar calibrations; the
+server's CPU time a request, for requests that are the same in every run, tells the spells apart best.
 """
 
 from __future__ import annotations

@@ -25,9 +25,9 @@ tables, about 0.58 G instructions); ``--dump-after`` writes that to ``callgrind.
 
 ``--cold`` sweeps a 64 MB buffer (``--cold MB``: another size) between queries, so each one starts with
 the caches holding none of the matcher's code or data, as a service worker does when requests are far
-apart on a busy host. The time it adds is memory traffic: what compact tables would save. Under callgrind
-with ``--cache-sim=yes`` (the sweep is outside ``--toggle-collect``) it counts each query's cache misses,
-which do not move between runs either:
+apart on a busy host; the time it adds is the query's memory traffic, for its code and its data. Under
+callgrind with ``--cache-sim=yes`` (the sweep is outside ``--toggle-collect``) it counts each query's
+cache misses, which do not move between runs either (docs/benchmarks.md has them by stage):
 
     valgrind --tool=callgrind --cache-sim=yes --LL=2097152,16,64 --toggle-collect=... \
         python benchmarks/matcher_speed.py --index /tmp/sdn.idx --once 600 --cold 8
