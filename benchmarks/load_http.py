@@ -458,11 +458,12 @@ def main() -> None:
                         run_level(port, requests, counter, level, args.seconds, args.warmup, args.rate)
                     )
                 cpu = server_cpu(proc.pid) - cpu_before
+                client_cpu = time.process_time() - client_before
                 stolen, ticks = cpu_ticks()
                 stolen, ticks = stolen - ticks_before[0], ticks - ticks_before[1]
                 row["steal_pct"] = 100 * stolen / ticks if ticks else 0.0
+                # after the client's CPU is read: the calibration's own work is not the client's
                 row["calibration_ms"] = (calibration + calibrate()) / 2
-                client_cpu = time.process_time() - client_before
                 after = audit_commits(port)
                 total = row["requests"] * (args.seconds + args.warmup) / args.seconds  # warm-up included
                 row["server_cpu_ms"] = cpu / total * 1000 if total else 0.0
