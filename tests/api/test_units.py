@@ -21,6 +21,8 @@ from clearance.api.problems import Problem, field_error
 from clearance.api.screening import run_queries
 from clearance.api.server import READY, _hand_over, check_bind, is_loopback
 from clearance.api.service import Loaded, RateLimiter, Service, ServiceConfig, process_limiter
+from clearance.audit.channel import serve_writer
+from clearance.audit.log import AuditLog
 from clearance.errors import ClearanceError
 from clearance.matching.screener import Screener
 from clearance.matching.types import Query
@@ -66,6 +68,42 @@ def test_a_batch_running_past_the_timeout_is_stopped_with_503(tmp_path: object) 
         asyncio.run(run_queries(service, loaded, queries, 5))
     assert caught.value.status == 503 and "fewer queries" in caught.value.detail
     assert len(asyncio.run(run_queries(service, loaded, queries[:3], 5))) == 3
+
+
+def test_a_screening_on_the_event_loop_lets_requests_whose_records_are_durable_go_first(
+    tmp_path: Path,
+) -> None:
+    """A worker that gets the audit writer's answer while it screens another name answers that request
+    mid-screening (at a pause between the screening's stages), not once the screening is over."""
+    pair = socket.socketpair()
+    log = AuditLog(tmp_path / "writer.sqlite3")
+    thread = threading.Thread(target=serve_writer, args=(log, [pair[0]]), daemon=True)
+    thread.start()
+    service = Service(Settings.load(str(tmp_path)), audit_socket=pair[1])
+    service.start()
+    screener = Screener.from_entities(sdn_entities(), list_version="t")
+    loaded = Loaded(screener, (), "test", screener.threshold, time.time())
+    order: list[str] = []
+
+    async def request() -> None:
+        await service.record("tester", "screen", {"query": "x"})
+        order.append("recorded")  # where the request would send its answer
+
+    async def main() -> None:
+        recorded = asyncio.ensure_future(request())
+        await asyncio.sleep(0)  # the record is sent
+        assert select.select([pair[1]], [], [], 10)[0], "the writer answered"
+        await run_queries(service, loaded, [Query(name="CEIEC", schema="Organization")], 5)
+        order.append("screened")
+        await recorded
+
+    try:
+        asyncio.run(main())
+    finally:
+        service.stop()
+        thread.join(10)
+        log.close()
+    assert order == ["recorded", "screened"]
 
 
 def test_workers_share_each_keys_rate_limit(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import threading
 from collections.abc import Iterator
@@ -76,6 +77,29 @@ def test_a_refused_record_fails_alone_and_names_why(tmp_path: Path) -> None:
     assert a == 2 and b == 3
     assert isinstance(dup, AuditWriteError) and "IntegrityError" in str(dup)
     assert AuditLog(tmp_path / "audit.sqlite3").verify().ok
+
+
+def test_answers_waiting_are_taken_while_the_event_loop_is_busy(tmp_path: Path) -> None:
+    """A worker busy on its event loop (screening) takes the writer's waiting answers between two steps
+    of its work: the request they belong to goes on at the loop's next turn, not after the work."""
+    with writer(tmp_path / "audit.sqlite3", 1) as (ends, _, _):
+        channel = AuditChannel(ends[0])
+
+        async def main() -> tuple[int, int, int, bool]:
+            nothing_owed = channel.take_answers()
+            task = asyncio.ensure_future(channel.write(record("a")))
+            await asyncio.sleep(0)  # the record is sent; its task waits for the answer
+            # busy, as in a screening: the loop does not poll the socket until this coroutine yields
+            assert select.select([ends[0]], [], [], 10)[0], "the writer answered"
+            settled = channel.take_answers()
+            after = channel.take_answers()
+            await asyncio.sleep(0)
+            return nothing_owed, settled, after, task.done() and task.result() == 1
+
+        nothing_owed, settled, after, answered = asyncio.run(main())
+        channel.stop()
+    assert (nothing_owed, settled, after) == (0, 1, 0)
+    assert answered, "the request went on at the loop's next turn"
 
 
 def test_large_records_cross_the_socket_whole(tmp_path: Path) -> None:

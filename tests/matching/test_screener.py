@@ -347,6 +347,36 @@ def test_min_score_at_the_threshold_returns_only_matches() -> None:
     assert s.screen(query, min_score=s.threshold) == [m for m in everything if m.match]
 
 
+def test_screening_in_steps_pauses_between_its_stages_and_gives_what_screen_gives() -> None:
+    s = screener(CEIEC, make_entity("test:i", "Vessel", name="OCEAN GLORY", imoNumber="IMO 9187629"))
+    queries = [
+        Query(name="China Electronics Import-Export Co.", schema="Organization", country="China"),
+        Query(name="CEIEC", schema="Organization", aliases=["China National Electronics Import & Export"]),
+        Query(name="Ocean Glori Star", schema="Vessel", id_numbers=["9187629"]),
+        Query(name="Juan Carlos Garcia Lopez", schema="Person", birth_date="1970-01-01"),
+    ]
+    for query in queries:
+        for min_score in (0.0, s.threshold):
+            steps = s.screen_in_steps(query, limit=5, min_score=min_score)
+            pauses = 0
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    result = done.value
+                    break
+                pauses += 1
+            assert result == s.screen(query, limit=5, min_score=min_score)
+            # after the names' analysis, after each name's candidates, before ranking and explaining
+            assert pauses == 2 + 1 + len(query.aliases), query
+    assert any(m.match for m in s.screen(queries[2])), "the identifier query finds its vessel"
+
+
+def test_screening_in_steps_refuses_an_unusable_name_at_the_first_step() -> None:
+    with pytest.raises(QueryError):
+        next(screener().screen_in_steps(Query(name="!!")))
+
+
 def test_explaining_later_gives_what_screening_with_explanations_gives() -> None:
     s = screener(CEIEC)
     query = Query(name="China Electronics Import-Export Co.", schema="Organization", country="China")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ from clearance.api.auth import Caller
 from clearance.api.problems import Problem, field_error
 from clearance.api.service import Loaded, Service
 from clearance.errors import ClearanceError, QueryError
+from clearance.matching.screener import finish_steps
 from clearance.matching.types import Match, Query
 
 #: Batches up to this size are screened on the event loop; larger ones on a worker thread.
@@ -55,38 +56,80 @@ async def loaded_for(service: Service, as_of: date | None, lists: Sequence[str] 
 
 Pointer = Sequence[str | int]
 T = TypeVar("T")
+#: One query's screening in steps (see :meth:`Screener.screen_in_steps`): pauses, then returns the result.
+Steps = Generator[None, None, T]
 
 
 def _screen_all(
-    one: Callable[[Query], T], queries: Sequence[Query], deadline: float, pointers: Sequence[Pointer] | None
+    one: Callable[[Query], Steps[T]],
+    queries: Sequence[Query],
+    deadline: float,
+    pointers: Sequence[Pointer] | None,
 ) -> list[T]:
+    """Each query's result, screened without pausing (on a worker thread)."""
     out = []
     for i, query in enumerate(queries):
         if time.monotonic() > deadline:
             raise TimeoutError
         try:
-            out.append(one(query))
+            out.append(finish_steps(one(query)))
         except QueryError as exc:
-            where: Pointer = pointers[i] if pointers is not None else ("queries", i, "name")
-            raise Problem(
-                422,
-                f"{'.'.join(str(p) for p in where)}: {exc}",
-                slug="invalid-query",
-                errors=[field_error(where, str(exc))],
-            ) from exc
+            raise _invalid_query(exc, i, pointers) from exc
     return out
 
 
-async def _run(
-    service: Service, one: Callable[[Query], T], queries: Sequence[Query], pointers: Sequence[Pointer] | None
+async def _screen_inline(
+    service: Service,
+    one: Callable[[Query], Steps[T]],
+    queries: Sequence[Query],
+    deadline: float,
+    pointers: Sequence[Pointer] | None,
 ) -> list[T]:
-    """``one`` of each query: small batches on the event loop, larger ones on a worker thread, within
-    the service's timeout; ``pointers`` name each query's name field for error messages."""
+    """Each query's result, screened on the event loop: between the steps of each screening the audit
+    writer's answers already waiting are taken, and when there were some the loop runs once, so the
+    requests they belong to are answered now rather than after this screening (up to the time of a
+    screening sooner, on a busy worker)."""
+    out = []
+    for i, query in enumerate(queries):
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        steps = one(query)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                out.append(done.value)
+                break
+            except QueryError as exc:
+                raise _invalid_query(exc, i, pointers) from exc
+            if service.take_audit_answers():
+                await asyncio.sleep(0)
+    return out
+
+
+def _invalid_query(exc: QueryError, i: int, pointers: Sequence[Pointer] | None) -> Problem:
+    where: Pointer = pointers[i] if pointers is not None else ("queries", i, "name")
+    return Problem(
+        422,
+        f"{'.'.join(str(p) for p in where)}: {exc}",
+        slug="invalid-query",
+        errors=[field_error(where, str(exc))],
+    )
+
+
+async def _run(
+    service: Service,
+    one: Callable[[Query], Steps[T]],
+    queries: Sequence[Query],
+    pointers: Sequence[Pointer] | None,
+) -> list[T]:
+    """The result of each query's ``one``: small batches on the event loop, larger ones on a worker
+    thread, within the service's timeout; ``pointers`` name each query's name field for error messages."""
     timeout = service.config.timeout
     deadline = time.monotonic() + timeout
     try:
         if len(queries) <= INLINE_QUERIES:
-            return _screen_all(one, queries, deadline, pointers)
+            return await _screen_inline(service, one, queries, deadline, pointers)
         return await asyncio.to_thread(_screen_all, one, queries, deadline, pointers)
     except TimeoutError:
         raise Problem(
@@ -111,9 +154,9 @@ async def run_queries(
     """Each query's matches, best first."""
     screener = loaded.screener
 
-    def one(query: Query) -> list[Match]:
-        matches: list[Match] = screener.screen(query, limit=limit)
-        return matches
+    def one(query: Query) -> Steps[list[Match]]:
+        steps: Steps[list[Match]] = screener.screen_in_steps(query, limit=limit)
+        return steps
 
     return await _run(service, one, queries, pointers)
 
@@ -128,11 +171,11 @@ async def answer_queries(
     """Each query's answer, from the snapshot's answer cache when the same query was screened there."""
     screener, cache = loaded.screener, loaded.answers
 
-    def one(query: Query) -> Answer:
+    def one(query: Query) -> Steps[Answer]:
         key = query_key(query, limit)
         found = cache.get(key)
         if found is None:
-            found = answer_for(screener.screen(query, limit=limit))
+            found = answer_for((yield from screener.screen_in_steps(query, limit=limit)))
             cache.put(key, found)
         return found
 

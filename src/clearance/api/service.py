@@ -351,6 +351,13 @@ class Service:
             self.awaiting -= 1
         return request_id, seq
 
+    def take_audit_answers(self) -> int:
+        """Settle the writes of records the audit writer process has answered meanwhile; how many (see
+        :meth:`AuditChannel.take_answers`). Always 0 for a writer thread, whose answers reach the event
+        loop on its own queue."""
+        writer = self.writer
+        return writer.take_answers() if isinstance(writer, AuditChannel) else 0
+
     def _new_request_id(self) -> str:
         """32 hex digits, unique across processes and restarts without a system call per request."""
         return f"{self._id_prefix}{next(self._id_counter):012x}"

@@ -87,6 +87,21 @@ class AuditChannel:
         self._send(_frame(_LENGTH.pack(len(head)) + head + encoded.body))
         return await future
 
+    def take_answers(self) -> int:
+        """Read the writer's answers already waiting on the socket, without waiting for more, and settle
+        the futures of their records; how many were settled.
+
+        The answers are otherwise read when the event loop next polls the socket. A worker that is in
+        the middle of a long computation on the loop (a screening) calls this between its stages and,
+        when it settled any, yields once, so the requests whose records are durable are answered
+        before the computation ends rather than after it.
+        """
+        if not self._waiting or self._loop is None or self._broken is not None:
+            return 0  # nothing is owed to this worker: no need to ask the socket
+        before = len(self._waiting)
+        self._readable()
+        return before - len(self._waiting)
+
     def stop(self) -> None:
         """Close the socket (the writer stops when every worker has); records still unanswered fail."""
         self._break("the audit channel is closed")

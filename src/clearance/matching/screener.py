@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -45,6 +46,7 @@ from clearance.text.normalise import clean
 from clearance.text.translit import hangul_mccune_reischauer, has_hangul
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Scores at or above this are a match (see the module docstring for what it means and how it was set).
 DEFAULT_THRESHOLD = 0.80
@@ -55,7 +57,7 @@ MAX_NAME_TOKENS = 40
 #: Names whose candidates' name scores a screener keeps for screening without explanations (a few KB each).
 NAME_SCORE_CACHE_SIZE = 4096
 
-__all__ = ["DEFAULT_THRESHOLD", "MATCHER_VERSION", "Screener"]
+__all__ = ["DEFAULT_THRESHOLD", "MATCHER_VERSION", "Screener", "finish_steps"]
 
 #: Names in the scripts queries arrive in, screened by :meth:`Screener.warm_up` so that the text tables
 #: loaded at first use (Hangul and Greek spellings, each Unicode block's transliterations) are loaded
@@ -73,6 +75,9 @@ WARM_UP_NAMES = (
     ("Company", "China National Electronics Import & Export Corp. Ltd"),
     ("Vessel", "Ever Given"),
 )
+
+#: Candidate entity index -> its best name score, with that name's comparison and feature values.
+_Best = dict[int, tuple[float, NameComparison, list[float]]]
 
 _NAME_FNS = tuple(f.fn for f in NAME_FEATURES)
 _NAME_WEIGHTS = tuple(f.weight for f in NAME_FEATURES)
@@ -166,13 +171,9 @@ class Screener:
         birth date is only re-weighed with that evidence. The results are the same either way.
         """
         evidence = _query_evidence(query)
-        results = []
         if explain or not self._cacheable(query, evidence):
-            for score, _, e_idx, cmp, values in self._scored(query, evidence)[:limit]:
-                if score < min_score:
-                    break  # best first: the rest score lower still
-                results.append(self._match(score, e_idx, cmp, values, evidence if explain else None))
-            return results
+            return finish_steps(self._steps(query, evidence, limit, explain, min_score))
+        results = []
         entities = self.index.entities
         scored = []
         for name_score, e_idx, name_id, query_text in self._name_scores(
@@ -188,6 +189,19 @@ class Screener:
                 break
             results.append(self._result(score, record, bare(query_text, name_id, self.index)))
         return results
+
+    def screen_in_steps(
+        self, query: Query, limit: int = 10, *, min_score: float = 0.0
+    ) -> Generator[None, None, list[Match]]:
+        """:meth:`screen` (with explanations) as a generator that pauses between the stages of the work,
+        for a caller with other work to interleave: an event loop with answers to send.
+
+        It pauses (yields ``None``) after the query's names are analysed, after each name's candidates
+        are found and before the results are ranked and explained; its return value (the
+        ``StopIteration``'s) is the list :meth:`screen` returns. A query that is not a usable name raises
+        :class:`~clearance.errors.QueryError` at the first step.
+        """
+        return self._steps(query, _query_evidence(query), limit, True, min_score)
 
     def explain(self, query: Query, matches: Sequence[Match]) -> list[Match]:
         """``matches`` as :meth:`screen` with ``explain=True`` would have returned them for ``query``.
@@ -211,20 +225,41 @@ class Screener:
             out.append(self._match(score, e_idx, cmp, values, evidence))
         return out
 
-    def _best(
-        self, query: Query, evidence: QueryEvidence
-    ) -> dict[int, tuple[float, NameComparison, list[float]]]:
-        """Each candidate entity's best name score, with that name's comparison and feature values."""
+    def _steps(
+        self, query: Query, evidence: QueryEvidence, limit: int, explain: bool, min_score: float
+    ) -> Generator[None, None, list[Match]]:
+        """:meth:`screen` without the name score cache, in steps (see :meth:`screen_in_steps`)."""
+        best: _Best = {}
+        yield from self._search(query, evidence, best)
+        yield
+        results = []
+        for score, _, e_idx, cmp, values in self._ranked(best, evidence)[:limit]:
+            if score < min_score:
+                break  # best first: the rest score lower still
+            results.append(self._match(score, e_idx, cmp, values, evidence if explain else None))
+        return results
+
+    def _search(self, query: Query, evidence: QueryEvidence, best: _Best) -> Iterator[None]:
+        """Puts each candidate entity's best name score in ``best``, with that name's comparison and
+        feature values; pauses after the query's names are analysed and after each name's candidates
+        are found."""
         names = self._query_names(query)
+        yield
         index = self.index
-        best: dict[int, tuple[float, NameComparison, list[float]]] = {}
         extra = self._identifier_names(evidence, query.schema)
         for qname in names:
             ids = candidate_names(index, qname, query.schema, CANDIDATE_LIMIT)
             if extra:
                 ids = sorted({*ids, *extra})
+            yield
             if ids:
                 self._score_names(qname, ids, best)
+
+    def _best(self, query: Query, evidence: QueryEvidence) -> _Best:
+        """Each candidate entity's best name score, with that name's comparison and feature values."""
+        best: _Best = {}
+        for _ in self._search(query, evidence, best):
+            pass
         return best
 
     def _scored(
@@ -232,9 +267,15 @@ class Screener:
     ) -> list[tuple[float, str, int, NameComparison, list[float]]]:
         """Every candidate entity's ``(score, entity id, entity index, comparison, name feature values)``,
         best first (ties by entity id)."""
+        return self._ranked(self._best(query, evidence), evidence)
+
+    def _ranked(
+        self, best: _Best, evidence: QueryEvidence
+    ) -> list[tuple[float, str, int, NameComparison, list[float]]]:
+        """``best`` (see :meth:`_search`) as :meth:`_scored` returns it."""
         entities = self.index.entities
         scored = []
-        for e_idx, (name_score, cmp, values) in self._best(query, evidence).items():
+        for e_idx, (name_score, cmp, values) in best.items():
             record = entities[e_idx]
             scored.append((_with_evidence(name_score, record, evidence), record.id, e_idx, cmp, values))
         scored.sort(key=lambda r: (-r[0], r[1]))
@@ -289,7 +330,7 @@ class Screener:
         self,
         qname: QueryName,
         id_list: list[int],
-        best: dict[int, tuple[float, NameComparison, list[float]]],
+        best: _Best,
     ) -> None:
         index = self.index
         name_tokens = index.name_tokens
@@ -354,6 +395,17 @@ class Screener:
                     alt.text = text
                     out.append(alt)
         return out
+
+
+def finish_steps(steps: Generator[None, None, T]) -> T:
+    """What ``steps`` (a screening in steps, see :meth:`Screener.screen_in_steps`) returns, run to the
+    end without pausing."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            result: T = done.value
+            return result
 
 
 def _with_evidence(name_score: float, record: EntityRecord, evidence: QueryEvidence) -> float:
