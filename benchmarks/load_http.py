@@ -236,20 +236,27 @@ async def client(
     latencies: list[float],
     errors: list[int],
     interval: float = 0.0,
+    arrivals: str = "fixed",
 ) -> None:
     """One keep-alive connection. ``interval`` 0: send as soon as the last answer arrived (closed loop);
-    else send on a fixed schedule and time each request from its scheduled moment (open loop, no
-    coordinated omission)."""
+    else send on a schedule, ``interval`` seconds apart on average, and time each request from its
+    scheduled moment (open loop, no coordinated omission): every ``interval`` from a random start
+    (``arrivals`` "fixed") or at random moments ("poisson", exponential gaps)."""
     loop = asyncio.get_running_loop()
     transport, connection = await loop.create_connection(Connection, "127.0.0.1", port)
-    next_at = time.perf_counter() + random.random() * interval
+    poisson = arrivals == "poisson"
+    if interval:
+        next_at = time.perf_counter() + (
+            random.expovariate(1 / interval) if poisson else random.random() * interval
+        )
     try:
         while True:
             if interval:
                 delay = next_at - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                started, next_at = next_at, next_at + interval
+                gap = random.expovariate(1 / interval) if poisson else interval
+                started, next_at = next_at, next_at + gap
             else:
                 started = time.perf_counter()
             if started >= stop_at:
@@ -272,6 +279,7 @@ async def run_level(
     seconds: float,
     warmup: float,
     rate: float = 0.0,
+    arrivals: str = "fixed",
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[int] = []
@@ -280,7 +288,7 @@ async def run_level(
     interval = clients / rate if rate else 0.0
     await asyncio.gather(
         *(
-            client(port, requests, counter, stop_at, start_at, latencies, errors, interval)
+            client(port, requests, counter, stop_at, start_at, latencies, errors, interval, arrivals)
             for _ in range(clients)
         )
     )
@@ -408,9 +416,20 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=0.0, help="open loop: total requests/s (0: closed loop)"
     )
+    parser.add_argument(
+        "--arrivals",
+        choices=["poisson", "fixed"],
+        default="fixed",
+        help="with --rate: each client sends at a fixed interval from a random start (default, as in "
+        "every run in docs/benchmarks.md before 2026-12-04 23:00 UTC), or at random moments, the gaps "
+        "between its requests exponential (a Poisson stream: bursts, hence a longer tail)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="server processes (clearance serve --workers)")
     parser.add_argument(
-        "--answer-cache", type=int, default=None, help="clearance serve --answer-cache (default: the server's)"
+        "--answer-cache",
+        type=int,
+        default=None,
+        help="clearance serve --answer-cache (default: the server's)",
     )
     parser.add_argument(
         "--repeat",
@@ -455,7 +474,16 @@ def main() -> None:
                 client_before = time.process_time()
                 with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                     row = runner.run(
-                        run_level(port, requests, counter, level, args.seconds, args.warmup, args.rate)
+                        run_level(
+                            port,
+                            requests,
+                            counter,
+                            level,
+                            args.seconds,
+                            args.warmup,
+                            args.rate,
+                            args.arrivals,
+                        )
                     )
                 cpu = server_cpu(proc.pid) - cpu_before
                 client_cpu = time.process_time() - client_before
@@ -498,7 +526,9 @@ def main() -> None:
             proc.terminate()
             proc.wait()
     print(
-        f"# {args.endpoint}, {args.names} names, {args.workers} worker(s), against {described}; {machine()}; "
+        f"# {args.endpoint}, {args.names} names, {args.workers} worker(s), "
+        + (f"open loop at {args.rate:g} req/s ({args.arrivals} arrivals), " if args.rate else "closed loop, ")
+        + f"against {described}; {machine()}; "
         f"{datetime.now(UTC):%Y-%m-%d}"
     )
 
