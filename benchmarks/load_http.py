@@ -195,6 +195,8 @@ class Connection(asyncio.Protocol):
         self.waiter: asyncio.Future[int] | None = None
         self.end = -1  # where the response being read ends in ``buffer``, once its head has arrived
         self.status = 0
+        self.sent_at = 0.0  # when the last request was written
+        self.answered_at = 0.0  # when its whole response had arrived
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no asyncio.Transport subclass
@@ -210,6 +212,7 @@ class Connection(asyncio.Protocol):
             self.status = int(head[9:12])
             self.end = head_end + 4 + (int(match.group(1)) if match else 0)
         if len(self.buffer) >= self.end and self.waiter is not None:
+            self.answered_at = time.perf_counter()
             del self.buffer[: self.end]
             self.end = -1
             waiter, self.waiter = self.waiter, None
@@ -223,6 +226,7 @@ class Connection(asyncio.Protocol):
         """Send ``data`` (one request) and wait for the whole response; its status code."""
         assert self.transport is not None
         self.waiter = asyncio.get_running_loop().create_future()
+        self.sent_at = time.perf_counter()
         self.transport.write(data)
         return await self.waiter
 
@@ -237,11 +241,14 @@ async def client(
     errors: list[int],
     interval: float = 0.0,
     arrivals: str = "fixed",
+    late: list[float] | None = None,
 ) -> None:
     """One keep-alive connection. ``interval`` 0: send as soon as the last answer arrived (closed loop);
     else send on a schedule, ``interval`` seconds apart on average, and time each request from its
     scheduled moment (open loop, no coordinated omission): every ``interval`` from a random start
-    (``arrivals`` "fixed") or at random moments ("poisson", exponential gaps)."""
+    (``arrivals`` "fixed") or at random moments ("poisson", exponential gaps). A request is timed to the
+    moment its whole answer has arrived, from its scheduled moment or from its write if that came first;
+    ``late`` gets how long after its scheduled moment each request was written (negative: before it)."""
     loop = asyncio.get_running_loop()
     transport, connection = await loop.create_connection(Connection, "127.0.0.1", port)
     poisson = arrivals == "poisson"
@@ -262,9 +269,12 @@ async def client(
             if started >= stop_at:
                 return
             status = await connection.request(requests[next(counter) % len(requests)])
-            done = time.perf_counter()
             if started >= start_at:
-                latencies.append(done - started)
+                # from the scheduled moment, or from the write if that came first: uvloop's timers
+                # have a resolution of a millisecond, and about half the requests wake a little early
+                latencies.append(connection.answered_at - min(started, connection.sent_at))
+                if late is not None:
+                    late.append(connection.sent_at - started)
                 if status != 200:
                     errors.append(status)
     finally:
@@ -283,16 +293,18 @@ async def run_level(
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[int] = []
+    late: list[float] = []
     now = time.perf_counter()
     start_at, stop_at = now + warmup, now + warmup + seconds
     interval = clients / rate if rate else 0.0
     await asyncio.gather(
         *(
-            client(port, requests, counter, stop_at, start_at, latencies, errors, interval, arrivals)
+            client(port, requests, counter, stop_at, start_at, latencies, errors, interval, arrivals, late)
             for _ in range(clients)
         )
     )
     latencies.sort()
+    late.sort()
     n = len(latencies)
     return {
         "clients": clients,
@@ -302,6 +314,8 @@ async def run_level(
         "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else float("nan"),
         "mean_ms": statistics.fmean(latencies) * 1000 if n else float("nan"),
         "errors": len(errors),
+        "late_p50_ms": late[len(late) // 2] * 1000 if late and interval else 0.0,
+        "late_p99_ms": late[min(len(late) - 1, int(len(late) * 0.99))] * 1000 if late and interval else 0.0,
     }
 
 
@@ -506,7 +520,13 @@ def main() -> None:
                     print(
                         f"{level:>3} clients: {row['rps']:8.0f} req/s  p50 {row['p50_ms']:6.2f} ms  "
                         f"p99 {row['p99_ms']:6.2f} ms  server CPU {row['server_cpu_ms']:.2f} ms/req  "
-                        f"client CPU {row['client_cpu_ms']:.2f}  steal {row['steal_pct']:.1f}%  "
+                        f"client CPU {row['client_cpu_ms']:.2f}  "
+                        + (
+                            f"sent late {row['late_p50_ms']:.2f}/{row['late_p99_ms']:.2f} ms  "
+                            if args.rate
+                            else ""
+                        )
+                        + f"steal {row['steal_pct']:.1f}%  "
                         f"calibration {row['calibration_ms']:.1f} ms  "
                         f"({row['requests']} requests, {row['errors']} errors; "
                         + (
