@@ -6,9 +6,9 @@ Wall-clock CPU on a shared virtual machine moves by +-25% between identical runs
 not. This runs the real ``clearance serve`` (one worker, API keys on, the audit writer process beside it)
 under ``valgrind --tool=callgrind``, sends ``--warm`` distinct names one at a time, zeroes the counters,
 sends ``--requests`` more and dumps them, then prints the worker's instructions per request and the part
-inside ``Screener.screen`` (the matcher); the rest is HTTP, validation, answers, metrics and the audit
-round trip. ``--repo`` runs another checkout's build (its own ``.venv``) against the same home, to compare
-two commits. Needs valgrind (Debian package ``valgrind``); takes a few minutes a run. The server starts
+inside the matcher (``Screener.screen``, or the steps of ``Screener.screen_in_steps``); the rest is HTTP,
+validation, answers, metrics and the audit round trip. ``--repo`` runs another checkout's build (its own
+``.venv``) against the same home, to compare two commits. Needs valgrind (Debian package ``valgrind``); takes a few minutes a run. The server starts
 slowly under valgrind, so the run waits (``--settle``, 90 s) for the background loading of the
 FollowTheMoney model to finish before it counts anything.
 """
@@ -47,6 +47,15 @@ def _exchange(conn: socket.socket, request: bytes) -> None:
         rest += conn.recv(65536)
     if not head.startswith(b"HTTP/1.1 200"):
         raise SystemExit(f"the server answered {head[:40]!r}")
+
+
+#: Where the server enters the matcher: ``Screener.screen`` before f0dc3bd; since, ``screen_in_steps``
+#: (which makes the generator) and the generator's body, run a step at a time by the API.
+MATCHER_ENTRIES = (
+    "CPyDef_screener___Screener___screen",
+    "CPyDef_screener___Screener___screen_in_steps",
+    "CPyDef_screener____steps_Screener_gen_____mypyc_generator_helper__",
+)
 
 
 def _inclusive(dump: Path, symbol: str) -> int:
@@ -121,7 +130,7 @@ def main() -> None:
             shutil.copyfile(dump, args.keep)
         n = len(requests) - args.warm
         total = _inclusive(dump, "uv_run")
-        matcher = _inclusive(dump, "CPyDef_screener___Screener___screen")
+        matcher = sum(_inclusive(dump, symbol) for symbol in MATCHER_ENTRIES)
         print(f"{described}; {n} requests after {args.warm}; build {args.repo}")
         print(
             f"worker instructions a request: {total / n / 1e6:.3f} M "
