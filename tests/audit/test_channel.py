@@ -131,6 +131,29 @@ def test_when_the_writer_is_gone_records_fail_instead_of_waiting(tmp_path: Path)
     asyncio.run(main())
 
 
+def test_a_writer_gone_mid_computation_fails_the_waiting_records_at_the_next_take(tmp_path: Path) -> None:
+    """Taking answers between two steps of a screening also notices the writer is gone: the records it
+    owed fail then (their requests get an error at once), and the worker is told, once."""
+    worker_end, writer_end = socket.socketpair()
+    channel = AuditChannel(worker_end)
+    lost: list[str] = []
+    channel.on_lost = lost.append
+
+    async def main() -> tuple[int, int, bool]:
+        waiting = asyncio.ensure_future(channel.write(record("r-1")))
+        await asyncio.sleep(0)  # the record is sent
+        writer_end.close()  # the writer process dies before answering
+        settled = channel.take_answers()
+        again = channel.take_answers()
+        await asyncio.sleep(0)
+        failed = waiting.done() and isinstance(waiting.exception(), StoreError)
+        return settled, again, failed
+
+    settled, again, failed = asyncio.run(main())
+    assert (settled, again, failed) == (1, 0, True)
+    assert len(lost) == 1 and "exited" in lost[0]
+
+
 def test_a_worker_started_later_joins_over_the_control_socket(tmp_path: Path) -> None:
     """A replacement worker's socket reaches the writer as a file descriptor on the control socket; its
     records join the one chain, and the writer ends only once the control socket is closed too."""
