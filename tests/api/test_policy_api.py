@@ -21,7 +21,7 @@ from clearance.settings import Settings
 from clearance.store import open_store
 from tests.api.harness import Server, add_version, auth, make_key, sdn_entities, seed_home
 from tests.factories import make_entity
-from tests.policy.helpers import match
+from tests.policy.helpers import eastern_today, match
 
 CEIEC = "ofac-sdn:30502"
 
@@ -96,7 +96,7 @@ def decide(home: Path, customer: str | None, entity_id: str, as_of: datetime | N
 
 
 def good_guy(customer: str, entity_id: str, expires: str | None = None) -> dict[str, str]:
-    expires = expires or (date.today() + timedelta(days=90)).isoformat()
+    expires = expires or (eastern_today() + timedelta(days=90)).isoformat()
     return {
         "customer_id": customer,
         "entity_id": entity_id,
@@ -243,7 +243,7 @@ def test_good_guy_clears_that_match_until_revoked(served: Served) -> None:
 
 def test_good_guy_stops_at_its_expiry(served: Served) -> None:
     home = served.server.home
-    last_day = date.today() + timedelta(days=3)
+    last_day = eastern_today() + timedelta(days=3)
     added = served.post("/v1/goodguys", good_guy("C-3003", CEIEC, last_day.isoformat())).json()["good_guy"]
     # through the end of the last day, US Eastern
     end = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=ZoneInfo("America/New_York"))
@@ -265,7 +265,7 @@ def test_good_guy_ends_when_the_listed_entity_changes(served: Served) -> None:
     added = served.post("/v1/goodguys", good_guy("C-4004", "ofac-sdn:3002")).json()["good_guy"]
     assert decide(home, "C-4004", "ofac-sdn:3002").outcome is Outcome.CLEAR
     # a new version of the list, in force from today, changes the listed entity (a new alias)
-    add_version(home, "ofac-sdn", sdn_entities(extra_entities(changed=True)), date.today())
+    add_version(home, "ofac-sdn", sdn_entities(extra_entities(changed=True)), eastern_today())
     changed = decide(home, "C-4004", "ofac-sdn:3002")
     assert changed.outcome is Outcome.BLOCK
     assert any(r.details.get("status") == "entity-changed" for r in changed.reasons)
@@ -281,7 +281,7 @@ def test_good_guy_errors_name_the_field(served: Served) -> None:
         return [e["field"] for e in r.json()["errors"]]
 
     assert field_of(good_guy("C-5", "ofac-sdn:no-such")) == ["entity_id"]
-    assert field_of(good_guy("C-5", CEIEC, (date.today() - timedelta(days=1)).isoformat())) == ["expires_at"]
+    assert field_of(good_guy("C-5", CEIEC, (eastern_today() - timedelta(days=1)).isoformat())) == ["expires_at"]
     assert field_of(good_guy("C-5", CEIEC, "next tuesday")) == ["expires_at"]
     assert field_of({**good_guy("C-5", CEIEC), "customer_name": "Shenzhen CE Retail"}) == ["customer_id"]
     assert field_of({**good_guy("C-5", CEIEC), "note": "   "}) == ["note"]

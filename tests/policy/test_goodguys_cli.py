@@ -15,7 +15,7 @@ from clearance.policy.decide import PolicyContext, decide_party
 from clearance.policy.storage import PolicyStore
 from clearance.policy.types import Outcome, PartyDecision, ReasonCode, Subject
 from clearance.store.sqlite import SQLiteStore
-from tests.policy.helpers import add_version, listed, match
+from tests.policy.helpers import add_version, eastern_today, listed, match
 
 CEIEC = listed("ofac-sdn:30502", "China National Electronics Import and Export Corporation", "VENEZUELA")
 CETC = listed("ofac-sdn:3001", "China Electronics Technology Group", "VENEZUELA")
@@ -39,7 +39,7 @@ def run(home: Path, *args: str) -> str:
 
 
 def in_days(days: int) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    return (eastern_today() + timedelta(days=days)).isoformat()
 
 
 def decide(home: Path, customer: str, entity: Entity = CEIEC, as_of: datetime | None = None) -> PartyDecision:
@@ -109,7 +109,7 @@ def test_goodguys_list_shows_expired_and_entity_changed(tmp_path: Path) -> None:
 
     changed = listed(CETC.id, CETC.caption, "VENEZUELA", alias="CETC International")
     store = SQLiteStore(home / "clearance.sqlite3")
-    add_version(store, "ofac-sdn", date.today(), [CEIEC, changed])
+    add_version(store, "ofac-sdn", eastern_today(), [CEIEC, changed])
     store.close()
     text = run(home, "goodguys", "list", "--all")
     assert "entity-changed" in text and "ofac-sdn:3001" in text
