@@ -1,5 +1,5 @@
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -8,6 +8,7 @@ import pytest
 from clearance.ledger import Ledger
 from clearance.matching.types import Match, Query
 from clearance.payments.screen import NameScreener, PaymentScreener, record
+from clearance.policy.licenses import aware
 from clearance.policy.types import MessageOutcome, Outcome
 from tests.factories import make_entity
 
@@ -35,6 +36,17 @@ def test_payment_to_ceiec_is_blocked_on_2021_01_20(screener: PaymentScreener, na
 def test_same_payment_before_the_designation_passes(screener: PaymentScreener) -> None:
     result = screener.screen_bytes(fixture("pacs008_ceiec.xml"), as_of=datetime(2020, 11, 20, 10))
     assert result.outcome is MessageOutcome.PASS
+
+
+def test_without_a_moment_a_payment_is_decided_as_at_now(screener: PaymentScreener) -> None:
+    """Now, whatever time zone the machine's clock is in; not its wall-clock time read as US Eastern
+    (five hours late on a machine in UTC: past midnight Eastern, a license that ends then is over)."""
+    before = datetime.now(UTC)
+    result = screener.screen_bytes(fixture("pacs008_ceiec.xml"))
+    after = datetime.now(UTC)
+    assert result.as_of.tzinfo is not None
+    assert before <= aware(result.as_of) <= after
+    assert result.to_dict()["as_of"] == result.as_of.isoformat()
 
 
 def test_clean_messages_pass(screener: PaymentScreener) -> None:

@@ -60,6 +60,7 @@ from clearance.payments.iso20022 import detect_iso20022, parse_iso20022
 from clearance.payments.model import FreeText, Party, Payment, TextKind
 from clearance.payments.mt103 import detect_mt103, parse_mt103
 from clearance.policy.decide import PolicyContext, combine, decide_party
+from clearance.policy.licenses import EASTERN
 from clearance.policy.types import (
     TRANSACTION_TYPES,
     Condition,
@@ -502,7 +503,7 @@ class PaymentScreener:
         ``transaction`` is the caller's statement of what the payment is for (default ``payment``); an
         unknown type raises :class:`~clearance.errors.QueryError` before the message is read.
         """
-        at = as_of or datetime.now()
+        at = as_of or datetime.now(EASTERN)
         tx_type = transaction_type(transaction)
         try:
             payment = parse_message(data, source=source)
@@ -522,7 +523,7 @@ class PaymentScreener:
         """Decide ``payment`` at ``as_of`` (default: now; naive times are US Eastern) as a ``transaction``
         of the given type (default ``payment``; ``wind-down`` is what a wind-down license authorizes).
         Only this argument sets the type: what the message itself says is recorded as a hint."""
-        at = as_of or datetime.now()
+        at = as_of or datetime.now(EASTERN)
         tx_type = transaction_type(transaction)
         tx = PolicyTransaction(type=tx_type)
         decisions: list[PartyDecision] = []
