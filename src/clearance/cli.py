@@ -25,6 +25,15 @@ from clearance.store.base import property_changes
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
+def _eastern_today() -> date:
+    """Today in US Eastern time, the day reports, ledgers and ownership are dated in (imported here
+    rather than at the top, as the CLI's other policy imports, to keep its start fast)."""
+    from clearance.policy.licenses import eastern_today
+
+    return eastern_today()
+
+
+
 def _date(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
@@ -859,7 +868,7 @@ def ownership_show(ctx: Context, entity_id: str, as_of: datetime | None, as_json
     """What the 50% rule says about ENTITY_ID: blocked share and ownership paths."""
     from clearance.policy.decide import PolicyContext, ownership_of
 
-    day = _date(as_of) or date.today()
+    day = _date(as_of) or _eastern_today()
     result = ownership_of(entity_id, day, PolicyContext.open(ctx.store, ctx.settings.database_path))
     verdict = "BLOCKED" if result.blocked else "REVIEW" if result.review else "not blocked"
     if as_json:
@@ -1221,7 +1230,7 @@ def reports_due(
     from clearance.reports.filings import FilingStore, report_statuses
     from clearance.reports.ofac import Filer, all_reports
 
-    day = _date(today) or date.today()
+    day = _date(today) or _eastern_today()
     with Ledger(ctx.settings.database_path) as ledger, FilingStore(ctx.settings.database_path) as filings:
         found = report_statuses(
             all_reports(ledger, Filer(name=filer), today=day), filings, today=day, outstanding=outstanding
@@ -1272,7 +1281,7 @@ def reports_file(
     from clearance.reports.filings import FilingError, FilingStore
     from clearance.reports.ofac import Filer, find_report
 
-    day = _date(today) or date.today()
+    day = _date(today) or _eastern_today()
     with Ledger(ctx.settings.database_path) as ledger:
         report = find_report(ledger, Filer(name=filer), report_id, today=max(day, filed_on.date()))
     with FilingStore(ctx.settings.database_path) as filings:
@@ -1314,7 +1323,7 @@ def reports_show(ctx: Context, report_id: str, filer: str, today: datetime | Non
     from clearance.reports.filings import FilingStore, report_statuses
     from clearance.reports.ofac import Filer, find_report
 
-    day = _date(today) or date.today()
+    day = _date(today) or _eastern_today()
     with Ledger(ctx.settings.database_path) as ledger, FilingStore(ctx.settings.database_path) as filings:
         report = find_report(ledger, Filer(name=filer), report_id, today=day)
         [status] = report_statuses([report], filings, today=day)
@@ -1355,7 +1364,7 @@ def reports_export(
     from clearance.reports.ofac import Filer, all_reports, to_json, to_pdf
 
     with Ledger(ctx.settings.database_path) as ledger:
-        found = {r.id: r for r in all_reports(ledger, Filer(name=filer), today=_date(today) or date.today())}
+        found = {r.id: r for r in all_reports(ledger, Filer(name=filer), today=_date(today) or _eastern_today())}
     if report_id not in found:
         raise NotFound(f"no report {report_id!r}; `clearance reports due` lists them")
     target = out or Path(f"{report_id}.{format_}")
@@ -1385,7 +1394,7 @@ def ledger_list(ctx: Context, status: str | None, as_of: datetime | None, as_jso
     from clearance.ledger import Ledger
     from clearance.ledger.views import entry_views
 
-    day = _date(as_of) or date.today()
+    day = _date(as_of) or _eastern_today()
     with Ledger(ctx.settings.database_path) as book:
         rows = entry_views(book, as_of=day, status=status)
     if as_json:
@@ -1438,7 +1447,7 @@ def ledger_release(
             entry_id,
             license_id=license_id,
             licenses=_all_licenses(ctx),
-            released_on=_date(on) or date.today(),
+            released_on=_date(on) or _eastern_today(),
             amount=value,
             note=note,
         )

@@ -16,12 +16,13 @@ import pytest
 from clearance.audit import AuditLog, audit_path
 from clearance.model import Entity
 from clearance.policy.decide import PolicyContext, decide_party
+from clearance.policy.licenses import eastern_today
 from clearance.policy.types import Outcome, PartyDecision, ReasonCode, Subject
 from clearance.settings import Settings
 from clearance.store import open_store
 from tests.api.harness import Server, add_version, auth, make_key, sdn_entities, seed_home
 from tests.factories import make_entity
-from tests.policy.helpers import eastern_today, match
+from tests.policy.helpers import match
 
 CEIEC = "ofac-sdn:30502"
 

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from clearance.matching.types import Explanation, Match
 from clearance.model import Entity
-from clearance.policy.licenses import License, eastern_day, parse_license
+from clearance.policy.licenses import License, parse_license
 from clearance.store.base import ListVersion
 from clearance.store.sqlite import SQLiteStore
 from tests.factories import make_entity
-
-
-def eastern_today() -> date:
-    """Today in US Eastern time, the day dates in licenses, good-guy decisions and list versions are read
-    in (``date.today()`` is the machine's day: a day ahead between midnight UTC and 5 a.m.)."""
-    return eastern_day(datetime.now(UTC))
 
 
 def listed(

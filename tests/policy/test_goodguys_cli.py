@@ -12,10 +12,11 @@ from click.testing import CliRunner, Result
 from clearance.cli import cli
 from clearance.model import Entity
 from clearance.policy.decide import PolicyContext, decide_party
+from clearance.policy.licenses import eastern_today
 from clearance.policy.storage import PolicyStore
 from clearance.policy.types import Outcome, PartyDecision, ReasonCode, Subject
 from clearance.store.sqlite import SQLiteStore
-from tests.policy.helpers import add_version, eastern_today, listed, match
+from tests.policy.helpers import add_version, listed, match
 
 CEIEC = listed("ofac-sdn:30502", "China National Electronics Import and Export Corporation", "VENEZUELA")
 CETC = listed("ofac-sdn:3001", "China Electronics Technology Group", "VENEZUELA")

@@ -23,6 +23,7 @@ from clearance.api.problems import Problem
 from clearance.api.service import Service
 from clearance.ledger import Ledger
 from clearance.ledger.views import entry_views
+from clearance.policy.licenses import eastern_today
 from clearance.reports.filings import Filing, FilingStore, ReportStatus, report_statuses
 from clearance.reports.ofac import Filer, Report, all_reports, find_report, to_pdf
 
@@ -189,7 +190,7 @@ def list_reports(
     """Every report the ledger calls for (initial blocked-property reports, rejected-transaction
     reports, annual reports as of 30 June), with its due date and status: ``due`` (days left),
     ``overdue`` (past due, not filed) or ``filed`` (when, on time or late)."""
-    day = today or date.today()
+    day = today or eastern_today()
     found = _statuses(request, day, outstanding)
     counts = {s: sum(1 for x in found if x.state == s) for s in ("due", "overdue", "filed")}
     rows = [x.to_dict() for x in found if state is None or x.state == state]
@@ -210,7 +211,7 @@ PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
 )
 def report_pdf(request: Request, caller: AnalystCaller, report_id: ReportId, today: Day = None) -> Response:
     """The report as a PDF filing copy (same as ``?format=pdf``)."""
-    report, _, _ = _one(request, report_id, today or date.today())
+    report, _, _ = _one(request, report_id, today or eastern_today())
     return _pdf(report)
 
 
@@ -240,7 +241,7 @@ def get_report(
 ) -> Response:
     """The report's content (as ``clearance reports export --format json`` writes it), its status and
     every filing record about it. ``format=pdf`` answers with the PDF instead."""
-    report, status, history = _one(request, report_id, today or date.today())
+    report, status, history = _one(request, report_id, today or eastern_today())
     if format == "pdf":
         return _pdf(report)
     return _JSON(
@@ -264,7 +265,7 @@ async def file_report(request: Request, caller: AnalystCaller, report_id: Report
         )
     if not body.retract and body.filed_on is None:
         raise Problem(422, "filed_on: the day the report was submitted to OFAC is required")
-    today = date.today()
+    today = eastern_today()
 
     def write() -> Filing:
         path = _database(request)
@@ -314,7 +315,7 @@ def get_ledger(
 ) -> _JSON:
     """Ledger entries dated on or before ``as_of`` (default today), oldest first; each block with the
     principal it still holds, interest accrued and the releases (under license) so far."""
-    day = as_of or date.today()
+    day = as_of or eastern_today()
     with Ledger(_database(request)) as ledger:
         rows = entry_views(ledger, as_of=day, status=status)
     return _JSON({"as_of": day.isoformat(), "entries": rows})

@@ -36,6 +36,12 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=EASTERN)
 
 
+def eastern_today() -> date:
+    """Today in US Eastern time, the day OFAC's dates and deadlines are counted in (``date.today()`` is
+    the machine's: on a machine in UTC, a day ahead from 7 p.m. Eastern)."""
+    return eastern_day(datetime.now(UTC))
+
+
 def eastern_day(moment: datetime) -> date:
     """The calendar day in US Eastern time at ``moment`` (the day lists and programs are dated in)."""
     return aware(moment).astimezone(EASTERN).date()
