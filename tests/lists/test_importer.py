@@ -7,6 +7,7 @@ import pytest
 
 from clearance.errors import ClearanceError, ParseError
 from clearance.lists.importer import content_hash, import_list
+from clearance.policy.licenses import eastern_day
 from clearance.store.sqlite import SQLiteStore
 from tests.conftest import shared_path
 
@@ -45,7 +46,7 @@ def test_without_a_date_the_import_time_is_the_publication_date(store: SQLiteSto
     path = _write(tmp_path, "1,A,Person,,\n")
     version = import_list(store, "custom-bank", [path]).version
     assert version.published_from == "import"
-    assert version.published == version.imported_at.date()
+    assert version.published == eastern_day(version.imported_at)
 
 
 def test_reimporting_the_same_content_changes_nothing(store: SQLiteStore, tmp_path: Path) -> None:

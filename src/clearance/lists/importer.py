@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from clearance.errors import ClearanceError
 from clearance.lists.registry import check_list_name, guess_format, reader
+from clearance.policy.licenses import eastern_today
 from clearance.store.base import ListVersion, Progress, Store
 
 
@@ -61,7 +62,9 @@ def import_list(
 ) -> ImportResult:
     """Read ``paths`` as a snapshot of ``list_name`` and store it as a version (if its content is new).
 
-    The publication date is the one the file states, else ``published``, else today (UTC).
+    The publication date is the one the file states, else ``published``, else today in US Eastern time
+    (the day the policy reads list versions in: a version imported at 8 p.m. in New York is in force
+    that evening, not from the next midnight).
     """
     check_list_name(list_name)
     files = expand_paths(paths)
@@ -78,7 +81,7 @@ def import_list(
     elif published is not None:
         when, source = published, "given"
     else:
-        when, source = datetime.now(UTC).date(), "import"
+        when, source = eastern_today(), "import"
     version, created = store.add_version(
         list_name=list_name,
         format=fmt,
