@@ -21,13 +21,12 @@ from clearance.api.problems import Problem, field_error
 from clearance.api.screening import run_queries
 from clearance.api.server import READY, _hand_over, check_bind, is_loopback
 from clearance.api.service import Loaded, RateLimiter, Service, ServiceConfig, process_limiter
-from clearance.audit.channel import serve_writer
-from clearance.audit.log import AuditLog
 from clearance.errors import ClearanceError
 from clearance.matching.screener import Screener
 from clearance.matching.types import Query
 from clearance.settings import Settings
 from tests.api.harness import REPO, Server, auth, make_key, sdn_entities, seed_home
+from tests.audit.harness import writer
 
 
 def test_rate_limiter_allows_the_burst_then_refills_at_the_rate() -> None:
@@ -75,34 +74,29 @@ def test_a_screening_on_the_event_loop_lets_requests_whose_records_are_durable_g
 ) -> None:
     """A worker that gets the audit writer's answer while it screens another name answers that request
     mid-screening (at a pause between the screening's stages), not once the screening is over."""
-    pair = socket.socketpair()
-    log = AuditLog(tmp_path / "writer.sqlite3")
-    thread = threading.Thread(target=serve_writer, args=(log, [pair[0]]), daemon=True)
-    thread.start()
-    service = Service(Settings.load(str(tmp_path)), audit_socket=pair[1])
-    service.start()
     screener = Screener.from_entities(sdn_entities(), list_version="t")
     loaded = Loaded(screener, (), "test", screener.threshold, time.time())
     order: list[str] = []
+    with writer(tmp_path / "writer.sqlite3", 1) as ([worker_end], _, _):
+        service = Service(Settings.load(str(tmp_path)), audit_socket=worker_end)
+        service.start()
 
-    async def request() -> None:
-        await service.record("tester", "screen", {"query": "x"})
-        order.append("recorded")  # where the request would send its answer
+        async def request() -> None:
+            await service.record("tester", "screen", {"query": "x"})
+            order.append("recorded")  # where the request would send its answer
 
-    async def main() -> None:
-        recorded = asyncio.ensure_future(request())
-        await asyncio.sleep(0)  # the record is sent
-        assert select.select([pair[1]], [], [], 10)[0], "the writer answered"
-        await run_queries(service, loaded, [Query(name="CEIEC", schema="Organization")], 5)
-        order.append("screened")
-        await recorded
+        async def main() -> None:
+            recorded = asyncio.ensure_future(request())
+            await asyncio.sleep(0)  # the record is sent
+            assert select.select([worker_end], [], [], 10)[0], "the writer answered"
+            await run_queries(service, loaded, [Query(name="CEIEC", schema="Organization")], 5)
+            order.append("screened")
+            await recorded
 
-    try:
-        asyncio.run(main())
-    finally:
-        service.stop()
-        thread.join(10)
-        log.close()
+        try:
+            asyncio.run(main())
+        finally:
+            service.stop()
     assert order == ["recorded", "screened"]
 
 

@@ -6,8 +6,6 @@ import asyncio
 import select
 import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,26 +13,11 @@ import pytest
 from clearance.audit.channel import AuditChannel, AuditWriteError, serve_writer
 from clearance.audit.log import AuditLog, AuditRecord
 from clearance.errors import StoreError
+from tests.audit.harness import writer
 
 
 def record(request_id: str, size: int = 10) -> AuditRecord:
     return AuditRecord(request_id, "tester", "screen", {"query": {"name": "x" * size}})
-
-
-@contextmanager
-def writer(path: Path, workers: int) -> Iterator[tuple[list[socket.socket], threading.Thread, AuditLog]]:
-    """The writer loop on a thread over ``workers`` socket pairs; yields the workers' ends."""
-    pairs = [socket.socketpair() for _ in range(workers)]
-    log = AuditLog(path)
-    thread = threading.Thread(target=serve_writer, args=(log, [w for w, _ in pairs]), daemon=True)
-    thread.start()
-    try:
-        yield [c for _, c in pairs], thread, log
-    finally:
-        for _, c in pairs:
-            c.close()
-        thread.join(10)
-        log.close()
 
 
 def test_records_of_several_workers_make_one_chain_and_share_commits(tmp_path: Path) -> None:
