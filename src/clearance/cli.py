@@ -33,7 +33,6 @@ def _eastern_today() -> date:
     return eastern_today()
 
 
-
 def _date(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
@@ -1363,8 +1362,9 @@ def reports_export(
     from clearance.ledger import Ledger
     from clearance.reports.ofac import Filer, all_reports, to_json, to_pdf
 
+    day = _date(today) or _eastern_today()
     with Ledger(ctx.settings.database_path) as ledger:
-        found = {r.id: r for r in all_reports(ledger, Filer(name=filer), today=_date(today) or _eastern_today())}
+        found = {r.id: r for r in all_reports(ledger, Filer(name=filer), today=day)}
     if report_id not in found:
         raise NotFound(f"no report {report_id!r}; `clearance reports due` lists them")
     target = out or Path(f"{report_id}.{format_}")

@@ -282,7 +282,8 @@ def test_good_guy_errors_name_the_field(served: Served) -> None:
         return [e["field"] for e in r.json()["errors"]]
 
     assert field_of(good_guy("C-5", "ofac-sdn:no-such")) == ["entity_id"]
-    assert field_of(good_guy("C-5", CEIEC, (eastern_today() - timedelta(days=1)).isoformat())) == ["expires_at"]
+    yesterday = (eastern_today() - timedelta(days=1)).isoformat()
+    assert field_of(good_guy("C-5", CEIEC, yesterday)) == ["expires_at"]
     assert field_of(good_guy("C-5", CEIEC, "next tuesday")) == ["expires_at"]
     assert field_of({**good_guy("C-5", CEIEC), "customer_name": "Shenzhen CE Retail"}) == ["customer_id"]
     assert field_of({**good_guy("C-5", CEIEC), "note": "   "}) == ["note"]
