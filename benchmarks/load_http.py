@@ -239,9 +239,9 @@ async def client(
     start_at: float,
     latencies: list[float],
     errors: list[int],
+    late: list[float],
     interval: float = 0.0,
     arrivals: str = "fixed",
-    late: list[float] | None = None,
 ) -> None:
     """One keep-alive connection. ``interval`` 0: send as soon as the last answer arrived (closed loop);
     else send on a schedule, ``interval`` seconds apart on average, and time each request from its
@@ -273,8 +273,7 @@ async def client(
                 # from the scheduled moment, or from the write if that came first: uvloop's timers
                 # have a resolution of a millisecond, and about half the requests wake a little early
                 latencies.append(connection.answered_at - min(started, connection.sent_at))
-                if late is not None:
-                    late.append(connection.sent_at - started)
+                late.append(connection.sent_at - started)
                 if status != 200:
                     errors.append(status)
     finally:
@@ -299,7 +298,7 @@ async def run_level(
     interval = clients / rate if rate else 0.0
     await asyncio.gather(
         *(
-            client(port, requests, counter, stop_at, start_at, latencies, errors, interval, arrivals, late)
+            client(port, requests, counter, stop_at, start_at, latencies, errors, late, interval, arrivals)
             for _ in range(clients)
         )
     )
